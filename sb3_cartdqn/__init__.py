@@ -1,0 +1,19 @@
+import os
+
+from sb3_cartdqn.cartdqn import CartDQN, CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
+from sb3_cartdqn.common.callbacks import PlotDurationsCallback
+
+# Read version from file
+version_file = os.path.join(os.path.dirname(__file__), "version.txt")
+with open(version_file) as file_handler:
+    __version__ = file_handler.read().strip()
+
+__all__ = [
+    "CartDQN",
+    "CartDQNPolicy",
+    "CnnPolicy",
+    "MlpPolicy",
+    "MultiInputPolicy",
+    "PlotDurationsCallback",
+    "__version__",
+]

@@ -1,0 +1,376 @@
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch as th
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.noise import ActionNoise
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import get_parameters_by_name, obs_as_tensor
+from stable_baselines3.dqn.policies import QNetwork
+from torch.nn import functional as F
+
+from sb3_cartdqn.cartdqn.policies import CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
+from sb3_cartdqn.common.checks import check_action_space, check_hyperparameters
+from sb3_cartdqn.common.exploration import ExponentialEpsilon
+from sb3_cartdqn.common.target_update import copy_buffers, soft_update
+
+SelfCartDQN = TypeVar("SelfCartDQN", bound="CartDQN")
+
+
+class CartDQN(OffPolicyAlgorithm):
+    """
+    The PyTorch "Reinforcement Learning (DQN) Tutorial" DQN, as a Stable-Baselines3 algorithm.
+
+    Tutorial: https://pytorch.org/tutorials/intermediate/reinforcement_q_learning.html
+    Default hyperparameters are the tutorial's. Where it differs from SB3's ``DQN``:
+    exponential epsilon decay in env steps, epsilon-greedy from the first step (no uniform warm-up),
+    a soft target update after every gradient step (not before it), gradient clipping by value
+    (not by norm), ``AdamW(amsgrad=True)``, and the first gradient step as soon as the buffer
+    holds ``learning_starts`` transitions.
+
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, ...)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: The learning rate, it can be a function
+        of the current progress remaining (from 1 to 0) (tutorial ``LR``)
+    :param buffer_size: size of the replay buffer (tutorial ``ReplayBuffer(10_000)``)
+    :param learning_starts: number of transitions the replay buffer must hold before the first gradient step
+        (tutorial: one batch, ``len(memory) >= BATCH_SIZE``). Unlike SB3, actions before that are still epsilon-greedy.
+    :param batch_size: Minibatch size for each gradient update (tutorial ``BATCH_SIZE``)
+    :param tau: the soft update coefficient, in (0, 1], applied after every gradient step (tutorial ``TAU``)
+    :param gamma: the discount factor (tutorial ``GAMMA``)
+    :param train_freq: Update the model every ``train_freq`` steps. Alternatively pass a tuple of frequency and unit
+        like ``(5, "step")`` or ``(2, "episode")``.
+    :param gradient_steps: How many gradient steps to do after each rollout (see ``train_freq``)
+        Set to ``-1`` means to do as many gradient steps as steps done in the environment
+        during the rollout.
+    :param replay_buffer_class: Replay buffer class to use (for instance ``HerReplayBuffer``).
+        If ``None``, it will be automatically selected.
+    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
+    :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
+        at a cost of more complexity.
+    :param exploration_initial_eps: epsilon at step 0 (tutorial ``EPS_START``)
+    :param exploration_final_eps: asymptotic epsilon (tutorial ``EPS_END``)
+    :param exploration_decay: decay constant of epsilon in environment steps (tutorial ``EPS_DECAY``)
+    :param clip_grad_value: gradients are clamped to ``[-clip_grad_value, clip_grad_value]`` before each optimizer
+        step (tutorial ``clip_grad_value_(..., 100)``); ``None`` disables clipping
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
+        the reported success rate, mean episode length, and mean reward over
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
+        debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run.
+        Setting it to auto, the code will be run on the GPU if possible.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": MlpPolicy,
+        "CnnPolicy": CnnPolicy,
+        "MultiInputPolicy": MultiInputPolicy,
+    }
+    exploration_schedule: ExponentialEpsilon
+    q_net: QNetwork
+    q_net_target: QNetwork
+    policy: CartDQNPolicy
+
+    def __init__(
+        self,
+        policy: str | type[CartDQNPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 1e-4,
+        buffer_size: int = 10_000,
+        learning_starts: int = 128,
+        batch_size: int = 128,
+        tau: float = 0.005,
+        gamma: float = 0.99,
+        train_freq: int | tuple[int, str] = 1,
+        gradient_steps: int = 1,
+        replay_buffer_class: type[ReplayBuffer] | None = None,
+        replay_buffer_kwargs: dict[str, Any] | None = None,
+        optimize_memory_usage: bool = False,
+        exploration_initial_eps: float = 0.9,
+        exploration_final_eps: float = 0.05,
+        exploration_decay: float = 1000.0,
+        clip_grad_value: float | None = 100.0,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ) -> None:
+        check_hyperparameters(
+            learning_starts=learning_starts,
+            batch_size=batch_size,
+            buffer_size=buffer_size,
+            tau=tau,
+            gamma=gamma,
+            exploration_initial_eps=exploration_initial_eps,
+            exploration_final_eps=exploration_final_eps,
+            exploration_decay=exploration_decay,
+            clip_grad_value=clip_grad_value,
+        )
+        super().__init__(
+            policy,
+            env,
+            learning_rate,
+            buffer_size,
+            learning_starts,
+            batch_size,
+            tau,
+            gamma,
+            train_freq,
+            gradient_steps,
+            action_noise=None,  # No action noise
+            replay_buffer_class=replay_buffer_class,
+            replay_buffer_kwargs=replay_buffer_kwargs,
+            optimize_memory_usage=optimize_memory_usage,
+            policy_kwargs=policy_kwargs,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            verbose=verbose,
+            device=device,
+            seed=seed,
+            sde_support=False,
+            supported_action_spaces=None,  # checked below, with a clearer message than SB3's assertion
+            support_multi_env=True,
+        )
+        if self.action_space is not None:
+            check_action_space(self.action_space)
+
+        self.exploration_initial_eps = exploration_initial_eps
+        self.exploration_final_eps = exploration_final_eps
+        self.exploration_decay = exploration_decay
+        self.clip_grad_value = clip_grad_value
+        # "epsilon" for the epsilon-greedy exploration, a function of num_timesteps
+        self.exploration_rate = exploration_initial_eps
+
+        if _init_setup_model:
+            self._setup_model()
+
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        self._create_aliases()
+        # Tensors the per-step updates work on, gathered once (foreach kernels take lists)
+        self._online_params = list(self.q_net.parameters())
+        self._target_params = list(self.q_net_target.parameters())
+        # Copy running stats, see https://github.com/DLR-RM/stable-baselines3/issues/996
+        self.batch_norm_stats = get_parameters_by_name(self.q_net, ["running_"])
+        self.batch_norm_stats_target = get_parameters_by_name(self.q_net_target, ["running_"])
+        self.exploration_schedule = ExponentialEpsilon(
+            self.exploration_initial_eps, self.exploration_final_eps, self.exploration_decay
+        )
+        self.exploration_rate = self.exploration_schedule(self.num_timesteps)
+        # Sums of [loss, mean Q] since the last log dump, kept on device: no sync per gradient step
+        self._train_stats = th.zeros(2, device=self.device)
+        self._train_stats_count = 0
+
+    def _create_aliases(self) -> None:
+        self.q_net = self.policy.q_net
+        self.q_net_target = self.policy.q_net_target
+
+    def _sample_action(
+        self,
+        learning_starts: int,
+        action_noise: ActionNoise | None = None,
+        n_envs: int = 1,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """
+        The tutorial's ``select_action``: epsilon-greedy from the very first step, with
+        ``epsilon = exploration_schedule(num_timesteps)`` (unlike SB3, no uniform warm-up before ``learning_starts``).
+        Each env draws its own uniform number; it acts at random when that number is ``<= epsilon``.
+
+        :param learning_starts: unused: the tutorial has no warm-up phase
+        :param action_noise: unused (discrete actions)
+        :param n_envs: number of envs acting
+        :return: the actions to take and to store in the buffer (the same for discrete actions)
+        """
+        self.exploration_rate = self.exploration_schedule(self.num_timesteps)
+        explore = np.random.rand(n_envs) <= self.exploration_rate
+        if explore.all():
+            actions = np.array([self.action_space.sample() for _ in range(n_envs)])
+        else:
+            actions = self._greedy_actions(self._last_obs)  # type: ignore[arg-type]
+            for idx in np.flatnonzero(explore):
+                actions[idx] = self.action_space.sample()
+        return actions, actions
+
+    def _greedy_actions(self, observation: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        """
+        ``argmax_a Q(s, a)`` for a batch of observations, without ``policy.predict``'s shape checks.
+
+        :param observation: a batch of observations, as the VecEnv returns them
+        :return: one action per observation
+        """
+        with th.no_grad():
+            return self.q_net._predict(obs_as_tensor(observation, self.device)).cpu().numpy()
+
+    def learn(
+        self: SelfCartDQN,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 4,
+        tb_log_name: str = "CartDQN",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfCartDQN:
+        """
+        Return a trained model. Same as SB3's ``OffPolicyAlgorithm.learn``, except that gradient steps start
+        as soon as ``num_timesteps >= learning_starts`` (the tutorial optimises once ``len(memory) >= BATCH_SIZE``).
+
+        :param total_timesteps: The total number of samples (env steps) to train on
+        :param callback: callback(s) called at every step with state of the algorithm.
+        :param log_interval: log every ``log_interval`` episodes
+        :param tb_log_name: the name of the run for TensorBoard logging
+        :param reset_num_timesteps: whether or not to reset the current timestep number (used in logging)
+            and so the epsilon schedule; ``False`` continues both
+        :param progress_bar: Display a progress bar using tqdm and rich.
+        :return: the trained model
+        """
+        total_timesteps, callback = self._setup_learn(
+            total_timesteps,
+            callback,
+            reset_num_timesteps,
+            tb_log_name,
+            progress_bar,
+        )
+
+        callback.on_training_start(locals(), globals())
+
+        assert self.env is not None, "You must set the environment before calling learn()"
+
+        while self.num_timesteps < total_timesteps:
+            rollout = self.collect_rollouts(
+                self.env,
+                train_freq=self.train_freq,  # type: ignore[arg-type]
+                action_noise=self.action_noise,
+                callback=callback,
+                learning_starts=self.learning_starts,
+                replay_buffer=self.replay_buffer,  # type: ignore[arg-type]
+                log_interval=log_interval,
+            )
+
+            if not rollout.continue_training:
+                break
+
+            if self.num_timesteps > 0 and self.num_timesteps >= self.learning_starts:
+                gradient_steps = self.gradient_steps if self.gradient_steps >= 0 else rollout.episode_timesteps
+                if gradient_steps > 0:
+                    self.train(batch_size=self.batch_size, gradient_steps=gradient_steps)
+
+        callback.on_training_end()
+
+        return self
+
+    def train(self, gradient_steps: int, batch_size: int = 128) -> None:
+        """
+        The tutorial's ``optimize_model`` followed by its soft target update, ``gradient_steps`` times.
+
+        :param gradient_steps: number of gradient steps
+        :param batch_size: minibatch size
+        """
+        # Switch to train mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(True)
+        # Update learning rate according to schedule
+        self._update_learning_rate(self.policy.optimizer)
+
+        for _ in range(gradient_steps):
+            replay_data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+            # For n-step replay, discount factor is gamma**n_steps (when no early termination)
+            discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
+
+            with th.no_grad():
+                # V(s') = max_a Q_target(s', a); 0 where the episode terminated. Truncated transitions
+                # (time limit) still bootstrap: the buffer's ``handle_timeout_termination`` clears their done flag.
+                next_q_values = self.q_net_target(replay_data.next_observations).max(dim=1).values.reshape(-1, 1)
+                target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q_values
+
+            # Q(s, a) for the actions taken
+            current_q_values = th.gather(self.q_net(replay_data.observations), dim=1, index=replay_data.actions.long())
+
+            # Huber loss (the tutorial's nn.SmoothL1Loss)
+            loss = F.smooth_l1_loss(current_q_values, target_q_values)
+
+            self.policy.optimizer.zero_grad()
+            loss.backward()
+            # In-place gradient clipping by value (not by norm, as SB3's DQN does)
+            if self.clip_grad_value is not None:
+                th.nn.utils.clip_grad_value_(self._online_params, self.clip_grad_value)
+            self.policy.optimizer.step()
+
+            # Soft update of the target network after every gradient step: target <- tau * online + (1 - tau) * target
+            soft_update(self._online_params, self._target_params, self.tau)
+            copy_buffers(self.batch_norm_stats, self.batch_norm_stats_target)
+
+            self._train_stats += th.stack((loss.detach(), current_q_values.detach().mean()))
+
+        self._train_stats_count += gradient_steps
+        self._n_updates += gradient_steps
+
+    def _record_train_stats(self) -> None:
+        """Log the means of loss and Q over the gradient steps since the last dump (one device sync per dump)."""
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        if self._train_stats_count > 0:
+            loss_mean, q_mean = (self._train_stats / self._train_stats_count).tolist()
+            self.logger.record("train/loss", loss_mean)
+            self.logger.record("train/q_values", q_mean)
+            self._train_stats.zero_()
+            self._train_stats_count = 0
+
+    def dump_logs(self) -> None:
+        """Write log data, with the training statistics accumulated since the last dump."""
+        self.logger.record("rollout/exploration_rate", self.exploration_rate)
+        self._record_train_stats()
+        super().dump_logs()
+
+    def predict(
+        self,
+        observation: np.ndarray | dict[str, np.ndarray],
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+        """
+        Get the policy action from an observation, epsilon-greedy unless ``deterministic``
+        (as SB3's ``DQN.predict``), with the current ``exploration_rate``.
+
+        :param observation: the input observation
+        :param state: The last states (can be None, used in recurrent policies)
+        :param episode_start: The last masks (can be None, used in recurrent policies)
+        :param deterministic: Whether or not to return deterministic actions.
+        :return: the model's action and the next state (used in recurrent policies)
+        """
+        action, state = self.policy.predict(observation, state, episode_start, deterministic)
+        if not deterministic:
+            explore = np.random.rand(*np.shape(action)) <= self.exploration_rate
+            if explore.any():
+                action = np.array(action, copy=True)
+                if action.ndim == 0:
+                    action = np.array(self.action_space.sample())
+                else:
+                    action[explore] = [self.action_space.sample() for _ in range(int(explore.sum()))]
+        return action, state
+
+    def _excluded_save_params(self) -> list[str]:
+        return [
+            *super()._excluded_save_params(),
+            "q_net",
+            "q_net_target",
+            "exploration_schedule",
+            "_online_params",
+            "_target_params",
+            "batch_norm_stats",
+            "batch_norm_stats_target",
+            "_train_stats",
+            "_train_stats_count",
+        ]
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        state_dicts = ["policy", "policy.optimizer"]
+
+        return state_dicts, []

@@ -1,0 +1,36 @@
+"""The tutorial's soft target update, fused into one kernel call over all parameters."""
+
+from collections.abc import Sequence
+
+import torch as th
+
+
+@th.no_grad()
+def soft_update(params: Sequence[th.Tensor], target_params: Sequence[th.Tensor], tau: float) -> None:
+    """
+    Soft (Polyak) update of the target network: ``target <- tau * online + (1 - tau) * target``.
+
+    The tutorial does this through ``state_dict`` after every optimisation step; SB3's ``polyak_update``
+    loops over parameters in Python. ``torch._foreach_lerp_`` computes
+    ``target + tau * (online - target)`` for every tensor in one call.
+
+    :param params: online network parameters (read)
+    :param target_params: target network parameters (updated in place)
+    :param tau: soft update coefficient in (0, 1]; 1 is a hard copy
+    """
+    if tau == 1.0:
+        th._foreach_copy_(list(target_params), list(params))
+    else:
+        th._foreach_lerp_(list(target_params), list(params), tau)
+
+
+@th.no_grad()
+def copy_buffers(buffers: Sequence[th.Tensor], target_buffers: Sequence[th.Tensor]) -> None:
+    """
+    Copy batch-norm running statistics to the target network (SB3 issue 996).
+
+    :param buffers: online network buffers (``running_mean``, ``running_var``, ...)
+    :param target_buffers: the target network's matching buffers
+    """
+    if buffers:
+        th._foreach_copy_(list(target_buffers), list(buffers))

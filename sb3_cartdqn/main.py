@@ -1,0 +1,76 @@
+"""
+The main job: train CartDQN with the tutorial's settings on CartPole-v1, evaluate the final greedy policy,
+and save the model and the tutorial's episode-durations plot.
+
+    python -m sb3_cartdqn.main --timesteps 50000 --seed 0 --out runs/tutorial
+"""
+
+import argparse
+import json
+import os
+import time
+
+import gymnasium as gym
+import torch as th
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.monitor import Monitor
+
+from sb3_cartdqn import CartDQN, PlotDurationsCallback
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default="CartPole-v1", help="Gymnasium env id")
+    parser.add_argument("--timesteps", type=int, default=50_000, help="environment steps to train for")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (training and evaluation)")
+    parser.add_argument("--eval-episodes", type=int, default=20, help="greedy episodes in the final evaluation")
+    parser.add_argument("--out", default="runs/tutorial", help="folder for the model, plot and results")
+    parser.add_argument("--device", default="cpu", help="torch device (the tutorial's tiny MLP runs fastest on CPU)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest for this network)")
+    parser.add_argument("--no-progress-bar", action="store_true", help="hide the progress bar")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    th.set_num_threads(args.threads)
+    os.makedirs(args.out, exist_ok=True)
+
+    model = CartDQN("MlpPolicy", args.env, seed=args.seed, device=args.device, tensorboard_log=os.path.join(args.out, "tb"))
+    durations = PlotDurationsCallback(save_path=os.path.join(args.out, "durations.png"))
+    start = time.perf_counter()
+    model.learn(args.timesteps, callback=durations, progress_bar=not args.no_progress_bar)
+    train_seconds = time.perf_counter() - start
+    model.save(os.path.join(args.out, "cartdqn_model"))
+
+    eval_env = Monitor(gym.make(args.env))
+    eval_env.reset(seed=args.seed + 10_000)
+    mean_return, std_return = evaluate_policy(model, eval_env, n_eval_episodes=args.eval_episodes, deterministic=True)
+    assert isinstance(mean_return, float) and isinstance(std_return, float)
+
+    results = {
+        "env": args.env,
+        "timesteps": model.num_timesteps,
+        "seed": args.seed,
+        "episodes": len(durations.episode_durations),
+        "train_seconds": round(train_seconds, 1),
+        "env_steps_per_second": round(model.num_timesteps / train_seconds, 1),
+        "eval_episodes": args.eval_episodes,
+        "eval_mean_return": float(mean_return),
+        "eval_std_return": float(std_return),
+        "model": os.path.join(args.out, "cartdqn_model.zip"),
+        "durations_plot": os.path.join(args.out, "durations.png"),
+    }
+    with open(os.path.join(args.out, "results.json"), "w") as file:
+        json.dump(results, file, indent=2)
+    print(
+        f"CartDQN on {args.env}: {model.num_timesteps} steps, {len(durations.episode_durations)} episodes "
+        f"in {train_seconds:.1f} s ({results['env_steps_per_second']} steps/s); "
+        f"greedy return over {args.eval_episodes} episodes: {mean_return:.1f} +/- {std_return:.1f}"
+    )
+    print(f"Saved {results['model']}, {results['durations_plot']} and {os.path.join(args.out, 'results.json')}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
