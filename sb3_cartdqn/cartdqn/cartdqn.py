@@ -1,8 +1,12 @@
+import io
+import pathlib
+from collections.abc import Iterable
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch as th
 from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
@@ -12,11 +16,26 @@ from stable_baselines3.dqn.policies import QNetwork
 from torch.nn import functional as F
 
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
-from sb3_cartdqn.common.checks import check_action_space, check_hyperparameters
+from sb3_cartdqn.common.checks import (
+    check_action_space,
+    check_finite,
+    check_hyperparameters,
+    check_policy_spaces,
+    check_total_timesteps,
+)
 from sb3_cartdqn.common.exploration import ExponentialEpsilon
+from sb3_cartdqn.common.save_util import (
+    ModelFileError,
+    atomic_path,
+    check_env_spaces,
+    check_replay_buffer,
+    read_model_data,
+    zip_path,
+)
 from sb3_cartdqn.common.target_update import copy_buffers, soft_update
 
 SelfCartDQN = TypeVar("SelfCartDQN", bound="CartDQN")
+PathLike = str | pathlib.Path | io.BufferedIOBase
 
 
 class CartDQN(OffPolicyAlgorithm):
@@ -55,6 +74,8 @@ class CartDQN(OffPolicyAlgorithm):
     :param exploration_decay: decay constant of epsilon in environment steps (tutorial ``EPS_DECAY``)
     :param clip_grad_value: gradients are clamped to ``[-clip_grad_value, clip_grad_value]`` before each optimizer
         step (tutorial ``clip_grad_value_(..., 100)``); ``None`` disables clipping
+    :param check_finite: raise a clear error as soon as the env returns a NaN or infinite observation or reward,
+        before it reaches the replay buffer (two ``np.isfinite`` calls per env step)
     :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
         the reported success rate, mean episode length, and mean reward over
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
@@ -96,6 +117,7 @@ class CartDQN(OffPolicyAlgorithm):
         exploration_final_eps: float = 0.05,
         exploration_decay: float = 1000.0,
         clip_grad_value: float | None = 100.0,
+        check_finite: bool = True,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
         policy_kwargs: dict[str, Any] | None = None,
@@ -105,6 +127,10 @@ class CartDQN(OffPolicyAlgorithm):
         _init_setup_model: bool = True,
     ) -> None:
         check_hyperparameters(
+            learning_rate=learning_rate,
+            train_freq=train_freq,
+            gradient_steps=gradient_steps,
+            stats_window_size=stats_window_size,
             learning_starts=learning_starts,
             batch_size=batch_size,
             buffer_size=buffer_size,
@@ -142,11 +168,14 @@ class CartDQN(OffPolicyAlgorithm):
         )
         if self.action_space is not None:
             check_action_space(self.action_space)
+        if self.observation_space is not None and _init_setup_model:  # load() checks the saved spaces instead
+            check_policy_spaces(self.policy_class, self.observation_space, self.policy_kwargs)
 
         self.exploration_initial_eps = exploration_initial_eps
         self.exploration_final_eps = exploration_final_eps
         self.exploration_decay = exploration_decay
         self.clip_grad_value = clip_grad_value
+        self.check_finite = check_finite
         # "epsilon" for the epsilon-greedy exploration, a function of num_timesteps
         self.exploration_rate = exploration_initial_eps
 
@@ -374,3 +403,125 @@ class CartDQN(OffPolicyAlgorithm):
         state_dicts = ["policy", "policy.optimizer"]
 
         return state_dicts, []
+
+    def _setup_learn(
+        self,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        reset_num_timesteps: bool = True,
+        tb_log_name: str = "run",
+        progress_bar: bool = False,
+    ) -> tuple[int, BaseCallback]:
+        """
+        SB3's ``_setup_learn``, after checking ``total_timesteps`` (``learn(0)`` is a no-op, negative is an error),
+        and checking the first observation for NaN/inf when ``check_finite``.
+        """
+        check_total_timesteps(total_timesteps)
+        total_timesteps, callback = super()._setup_learn(
+            total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
+        )
+        if self.check_finite and self._last_obs is not None:
+            check_finite(self._last_obs, np.zeros(1), np.zeros(0, dtype=bool), [], self.num_timesteps)
+        return total_timesteps, callback
+
+    def _store_transition(
+        self,
+        replay_buffer: ReplayBuffer,
+        buffer_action: np.ndarray,
+        new_obs: np.ndarray | dict[str, np.ndarray],
+        reward: np.ndarray,
+        dones: np.ndarray,
+        infos: list[dict[str, Any]],
+    ) -> None:
+        """SB3's ``_store_transition``, refusing NaN/inf observations and rewards when ``check_finite``."""
+        if self.check_finite:
+            check_finite(new_obs, reward, dones, infos, self.num_timesteps)
+        super()._store_transition(replay_buffer, buffer_action, new_obs, reward, dones, infos)
+
+    def save(self, path: PathLike, exclude: Iterable[str] | None = None, include: Iterable[str] | None = None) -> None:
+        """
+        SB3's ``save``, written atomically: to a temporary file in the same folder, renamed over ``path`` once
+        complete, so that a process killed mid-save never leaves a truncated file in place of the previous model.
+
+        :param path: path to the file where the rl agent should be saved (``.zip`` is added if it has no suffix)
+        :param exclude: name of parameters that should be excluded in addition to the default ones
+        :param include: name of parameters that might be excluded but should be included anyway
+        """
+        if not isinstance(path, str | pathlib.Path):
+            super().save(path, exclude, include)
+            return
+        with atomic_path(zip_path(path)) as temporary:
+            super().save(temporary, exclude, include)
+
+    def save_replay_buffer(self, path: PathLike) -> None:
+        """
+        SB3's ``save_replay_buffer``, written atomically (temporary file, then rename).
+
+        :param path: where to save the replay buffer (``.pkl`` is added if it has no suffix)
+        """
+        if not isinstance(path, str | pathlib.Path):
+            super().save_replay_buffer(path)
+            return
+        final = pathlib.Path(path)
+        if final.suffix == "":
+            final = final.with_name(final.name + ".pkl")
+        with atomic_path(final) as temporary:
+            super().save_replay_buffer(temporary)
+
+    def load_replay_buffer(self, path: PathLike, truncate_last_traj: bool = True) -> None:
+        """
+        SB3's ``load_replay_buffer``; a truncated or foreign file raises ``ModelFileError`` naming it,
+        and leaves the current replay buffer in place.
+
+        :param path: Path to the pickled replay buffer.
+        :param truncate_last_traj: (``HerReplayBuffer`` only) assume the last stored trajectory finished
+        """
+        previous = self.replay_buffer
+        name = str(path) if isinstance(path, str | pathlib.Path) else f"<{type(path).__name__}>"
+        try:
+            super().load_replay_buffer(path, truncate_last_traj)
+            check_replay_buffer(name, self.replay_buffer, self.observation_space, self.action_space)
+        except OSError:
+            self.replay_buffer = previous
+            raise
+        except ModelFileError:
+            self.replay_buffer = previous
+            raise
+        except Exception as error:
+            self.replay_buffer = previous
+            raise ModelFileError(
+                f"load_replay_buffer: {name} is not a readable replay buffer ({type(error).__name__}: {error}): it is "
+                "truncated (e.g. a save that was killed mid-write), corrupt, or another kind of file. Load the replay "
+                "buffer of an earlier checkpoint."
+            ) from error
+
+    @classmethod
+    def load(  # type: ignore[override]
+        cls: type[SelfCartDQN],
+        path: PathLike,
+        env: GymEnv | None = None,
+        device: th.device | str = "auto",
+        custom_objects: dict[str, Any] | None = None,
+        print_system_info: bool = False,
+        force_reset: bool = True,
+        **kwargs: Any,
+    ) -> SelfCartDQN:
+        """
+        SB3's ``load``, after checking the file: a missing, truncated, corrupt or non-CartDQN file (e.g. a DQN or
+        PPO model) and an env whose spaces differ from the saved ones raise an error naming the file and the fix.
+
+        :param path: path to the file (or a file-like) where to load the agent from
+        :param env: the new environment to run the loaded model on (None: predict only)
+        :param device: Device on which the code should run.
+        :param custom_objects: Dictionary of objects to replace upon loading.
+        :param print_system_info: Whether to print system info from the saved model
+        :param force_reset: Force call to ``reset()`` before training
+        :param kwargs: extra arguments to change the model when loading
+        :return: new model instance with loaded parameters
+        """
+        data = read_model_data(path, custom_objects)
+        name = str(path) if isinstance(path, str | pathlib.Path) else f"<{type(path).__name__}>"
+        if env is not None:
+            env = cls._wrap_env(env, data.get("verbose", 0))
+            check_env_spaces(name, data, env.observation_space, env.action_space)
+        return super().load(path, env, device, custom_objects, print_system_info, force_reset, **kwargs)

@@ -1,16 +1,32 @@
 """Argument checks that fail fast, before any environment step, with messages that name the fix."""
 
+import math
 from typing import Any
 
+import numpy as np
 from gymnasium import spaces
+from stable_baselines3.common.preprocessing import is_image_space
+from stable_baselines3.common.torch_layers import NatureCNN
 
 
 def _fail(name: str, value: Any, allowed: str) -> None:
     raise ValueError(f"CartDQN: invalid {name}={value!r}: {allowed}.")
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
 def check_hyperparameters(
     *,
+    learning_rate: Any = 1e-4,
+    train_freq: Any = 1,
+    gradient_steps: int = 1,
+    stats_window_size: int = 100,
     learning_starts: int,
     batch_size: int,
     buffer_size: int,
@@ -24,6 +40,10 @@ def check_hyperparameters(
     """
     Raise ``ValueError`` naming the parameter and its allowed values if any hyperparameter is out of range.
 
+    :param learning_rate: a float > 0, or a schedule (callable of the progress remaining)
+    :param train_freq: env steps between updates (>= 1), or ``(n >= 1, "step" | "episode")``
+    :param gradient_steps: gradient steps per update (>= 1), or -1 for as many as env steps collected
+    :param stats_window_size: episodes averaged in the logs (>= 1)
     :param learning_starts: transitions in the buffer before the first gradient step (>= 0)
     :param batch_size: minibatch size (>= 1, <= buffer_size)
     :param buffer_size: replay capacity (>= 1)
@@ -34,20 +54,37 @@ def check_hyperparameters(
     :param exploration_decay: decay constant in env steps (> 0)
     :param clip_grad_value: gradient value clip (> 0), or None for no clipping
     """
-    if not isinstance(buffer_size, int) or buffer_size < 1:
+    if not callable(learning_rate) and (
+        isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float) or not 0 < learning_rate < math.inf
+    ):
+        _fail(
+            "learning_rate",
+            learning_rate,
+            "it must be a finite number > 0 or a schedule, e.g. lambda progress: 1e-4 * progress (tutorial: 1e-4)",
+        )
+    check_train_freq(train_freq)
+    if not _is_int(gradient_steps) or (gradient_steps < 1 and gradient_steps != -1):
+        _fail(
+            "gradient_steps",
+            gradient_steps,
+            "it must be an integer >= 1, or -1 for as many gradient steps as env steps collected (tutorial: 1)",
+        )
+    if not _is_int(stats_window_size) or stats_window_size < 1:
+        _fail("stats_window_size", stats_window_size, "the logging window must be an integer >= 1 episodes (default 100)")
+    if not _is_int(buffer_size) or buffer_size < 1:
         _fail("buffer_size", buffer_size, "the replay buffer capacity must be an integer >= 1 (tutorial: 10_000)")
-    if not isinstance(batch_size, int) or batch_size < 1:
+    if not _is_int(batch_size) or batch_size < 1:
         _fail("batch_size", batch_size, "the minibatch size must be an integer >= 1 (tutorial: 128)")
     if batch_size > buffer_size:
         _fail("batch_size", batch_size, f"it must not exceed buffer_size={buffer_size}; lower batch_size or raise buffer_size")
-    if not isinstance(learning_starts, int) or learning_starts < 0:
+    if not _is_int(learning_starts) or learning_starts < 0:
         _fail("learning_starts", learning_starts, "it must be an integer >= 0 (tutorial: 128, one batch)")
-    if not 0.0 < tau <= 1.0:
+    if not _is_real(tau) or not 0.0 < tau <= 1.0:
         _fail("tau", tau, "the soft update coefficient must lie in (0, 1]; 1 is a hard copy (tutorial: 0.005)")
-    if not 0.0 <= gamma <= 1.0:
+    if not _is_real(gamma) or not 0.0 <= gamma <= 1.0:
         _fail("gamma", gamma, "the discount factor must lie in [0, 1] (tutorial: 0.99)")
     for name, eps in (("exploration_initial_eps", exploration_initial_eps), ("exploration_final_eps", exploration_final_eps)):
-        if not 0.0 <= eps <= 1.0:
+        if not _is_real(eps) or not 0.0 <= eps <= 1.0:
             _fail(name, eps, "a probability must lie in [0, 1] (tutorial: initial 0.9, final 0.05)")
     if exploration_initial_eps < exploration_final_eps:
         _fail(
@@ -55,9 +92,9 @@ def check_hyperparameters(
             exploration_initial_eps,
             f"it must be >= exploration_final_eps={exploration_final_eps} (epsilon decays from initial to final)",
         )
-    if not exploration_decay > 0:
+    if not _is_real(exploration_decay) or not exploration_decay > 0:
         _fail("exploration_decay", exploration_decay, "the decay constant must be > 0 env steps (tutorial: 1000)")
-    if clip_grad_value is not None and not clip_grad_value > 0:
+    if clip_grad_value is not None and (not _is_real(clip_grad_value) or not clip_grad_value > 0):
         _fail("clip_grad_value", clip_grad_value, "the gradient value clip must be > 0, or None to disable (tutorial: 100)")
 
 
@@ -75,4 +112,127 @@ def check_action_space(action_space: spaces.Space) -> None:
             hint = " Flatten the action space into one Discrete space with a wrapper, or use PPO/A2C."
         raise ValueError(
             f"CartDQN: unsupported action space {action_space}: only gymnasium.spaces.Discrete is supported.{hint}"
+        )
+
+
+def check_train_freq(train_freq: Any) -> None:
+    """
+    :param train_freq: ``n`` env steps, or ``(n, "step" | "episode")``, with ``n >= 1``
+    """
+    if isinstance(train_freq, tuple | list):
+        valid = len(train_freq) == 2 and _is_int(train_freq[0]) and train_freq[0] >= 1 and train_freq[1] in ("step", "episode")
+    else:
+        valid = _is_int(train_freq) and train_freq >= 1
+    if not valid:
+        _fail(
+            "train_freq",
+            train_freq,
+            'it must be an integer >= 1 (env steps) or a tuple like (1, "step") or (2, "episode") (tutorial: 1)',
+        )
+
+
+def check_policy_spaces(policy_class: type, observation_space: spaces.Space, policy_kwargs: dict[str, Any] | None) -> None:
+    """
+    Catch a policy that cannot read the observations before SB3 or torch fails deep inside the network.
+
+    :param policy_class: the policy class chosen (``MlpPolicy``, ``CnnPolicy``, ``MultiInputPolicy`` or a custom one)
+    :param observation_space: the env's observation space (after ``VecTransposeImage``)
+    :param policy_kwargs: the policy keyword arguments (a ``features_extractor_class`` there is respected)
+    """
+    # Imported here: the policies module imports nothing from checks, but keep checks importable on its own
+    from sb3_cartdqn.cartdqn.policies import CartDQNPolicy, CnnPolicy, MultiInputPolicy
+
+    extractor = (policy_kwargs or {}).get("features_extractor_class")
+    name = policy_class.__name__
+    if name == "CartDQNPolicy":
+        name = "MlpPolicy"
+    if isinstance(observation_space, spaces.Dict) and not issubclass(policy_class, MultiInputPolicy) and extractor is None:
+        raise ValueError(
+            f"CartDQN: {name} cannot read Dict observations {observation_space}: use policy='MultiInputPolicy', "
+            "or flatten the observation with gymnasium.wrappers.FlattenObservation."
+        )
+    if policy_class is CartDQNPolicy and extractor is None and is_image_space(observation_space, check_channels=False):
+        raise ValueError(
+            f"CartDQN: MlpPolicy got image observations {observation_space}: use policy='CnnPolicy' (NatureCNN). "
+            "To flatten the pixels into an MLP on purpose, pass "
+            "policy_kwargs=dict(features_extractor_class=stable_baselines3.common.torch_layers.FlattenExtractor)."
+        )
+    uses_cnn = (extractor or (NatureCNN if issubclass(policy_class, CnnPolicy) else None)) is NatureCNN
+    if uses_cnn and not is_image_space(observation_space, check_channels=False, normalized_image=_normalized(policy_kwargs)):
+        raise ValueError(
+            f"CartDQN: {name} uses a CNN (NatureCNN), which needs image observations (a Box of shape (C, H, W) or (H, W, C), "
+            f"uint8 in [0, 255]), but the env observes {observation_space}. Use policy='MlpPolicy' for vector "
+            "observations, or render the env to pixels (the pixel variant) for CnnPolicy."
+        )
+
+
+def _normalized(policy_kwargs: dict[str, Any] | None) -> bool:
+    # normalize_images=False means the images are already floats in [0, 1]
+    return not (policy_kwargs or {}).get("normalize_images", True)
+
+
+def check_total_timesteps(total_timesteps: Any) -> None:
+    """
+    ``learn(0)`` is a no-op (useful when resuming a run that already finished); negative or non-numeric counts are errors.
+
+    :param total_timesteps: the argument given to ``learn``
+    """
+    if not _is_real(total_timesteps) or not 0 <= total_timesteps < math.inf:
+        raise ValueError(
+            f"CartDQN.learn: invalid total_timesteps={total_timesteps!r}: it must be a number of env steps >= 0. "
+            "To continue a run, pass the steps still to do, e.g. model.learn(total - model.num_timesteps, "
+            "reset_num_timesteps=False)."
+        )
+
+
+def _first_non_finite(values: Any) -> tuple[str, int] | None:
+    """Where ``values`` (an array, or a dict of arrays, with the env index first) holds a NaN or an infinity."""
+    items = values.items() if isinstance(values, dict) else (("", values),)
+    for key, array in items:
+        array = np.asarray(array)
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            bad = np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1)) if array.ndim else [0]
+            return key, int(bad[0])
+    return None
+
+
+def check_finite(
+    observations: Any, rewards: np.ndarray, dones: np.ndarray, infos: list[dict[str, Any]], num_timesteps: int
+) -> None:
+    """
+    Raise before a NaN or infinite observation or reward reaches the replay buffer (where it would turn every
+    Q-value into NaN a few gradient steps later). Costs two ``np.isfinite`` calls per env step; integer
+    (e.g. uint8 pixel) observations are skipped.
+
+    :param observations: the observations the env returned (a batch, env index first)
+    :param rewards: the rewards it returned
+    :param dones: the done flags (the terminal observations of finished episodes are checked too)
+    :param infos: the infos it returned
+    :param num_timesteps: the step count, for the message
+    """
+    problems = []
+    bad_reward = _first_non_finite(rewards)
+    if bad_reward is not None:
+        problems.append(f"reward {rewards[bad_reward[1]]} from env {bad_reward[1]}")
+    bad_obs = _first_non_finite(observations)
+    if bad_obs is not None:
+        problems.append(f"observation{f'[{bad_obs[0]!r}]' if bad_obs[0] else ''} from env {bad_obs[1]}")
+    for idx in np.flatnonzero(dones):
+        terminal = infos[idx].get("terminal_observation")
+        bad_terminal = (
+            None
+            if terminal is None
+            else _first_non_finite(
+                {k: v[None] for k, v in terminal.items()} if isinstance(terminal, dict) else np.asarray(terminal)[None]
+            )
+        )
+        if bad_terminal is not None:
+            problems.append(f"terminal observation from env {idx}")
+    if problems:
+        raise ValueError(
+            f"CartDQN: the env returned a NaN or infinite value at step {num_timesteps}: {'; '.join(problems)}. "
+            "Stored in the replay buffer it would make every Q-value NaN. Fix the env, clip or rescale its output "
+            "(VecNormalize, gymnasium.wrappers.ClipReward), or find the step that produces it with "
+            "stable_baselines3.common.vec_env.VecCheckNan(env, raise_exception=True). "
+            "CartDQN(..., check_finite=False) turns this check off."
         )

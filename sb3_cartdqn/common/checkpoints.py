@@ -1,0 +1,382 @@
+"""
+Crash-safe checkpoints and exact resume for CartDQN.
+
+A checkpoint is one folder, ``<save_path>/<name_prefix>_<num_timesteps>_steps/``, holding
+
+- ``model.zip``: the model (``model.save``): weights, target network, optimizer state (AMSGrad's maximum second
+  moments included), ``num_timesteps``, epsilon, the last observation and episode statistics;
+- ``replay_buffer.pkl``: the replay buffer (contents, ``pos``, ``full``);
+- ``state.pkl``: the random number generators (Python, NumPy, torch, the action space's), the environments
+  (a ``DummyVecEnv``'s envs, pickled, when they can be) and ``VecNormalize``'s running returns;
+- ``vecnormalize.pkl``: the ``VecNormalize`` statistics, when the env is normalised.
+
+The folder is written under a hidden temporary name and renamed into place once every file is on disk, so a
+process killed mid-checkpoint leaves the previous checkpoints intact and never a partial one under a checkpoint
+name. Checkpoints are taken at a point where the state is consistent: after the step's transition is stored and
+its gradient step done (SB3's ``CheckpointCallback`` saves inside ``on_step``, before the transition is stored).
+
+Resuming with :func:`load_checkpoint` and ``learn(remaining, reset_num_timesteps=False)`` then continues the run
+exactly: with a ``DummyVecEnv`` of picklable envs the resumed run is bit-identical to the run that was never
+interrupted (same machine, CPU). Otherwise the envs cannot be restored: the resumed run starts new episodes
+(as SB3 does), and everything else is restored.
+"""
+
+import os
+import pathlib
+import pickle
+import random
+import re
+import shutil
+import uuid
+import warnings
+from typing import Any
+
+import cloudpickle
+import numpy as np
+import torch as th
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import CheckpointCallback
+from stable_baselines3.common.type_aliases import GymEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
+
+from sb3_cartdqn.cartdqn.cartdqn import CartDQN
+from sb3_cartdqn.common.save_util import ModelFileError, fsync_directory, fsync_file
+
+MODEL_FILE = "model.zip"
+REPLAY_BUFFER_FILE = "replay_buffer.pkl"
+STATE_FILE = "state.pkl"
+VECNORMALIZE_FILE = "vecnormalize.pkl"
+#: Version of ``state.pkl``'s layout
+STATE_FORMAT = 1
+
+
+def checkpoint_name(name_prefix: str, num_timesteps: int) -> str:
+    """
+    :param name_prefix: the checkpoints' common prefix
+    :param num_timesteps: the step count at the checkpoint
+    :return: the checkpoint folder's name
+    """
+    return f"{name_prefix}_{num_timesteps}_steps"
+
+
+def list_checkpoints(save_path: str | pathlib.Path, name_prefix: str = "cartdqn") -> list[tuple[int, pathlib.Path]]:
+    """
+    :param save_path: the folder the checkpoint callback writes to
+    :param name_prefix: the checkpoints' common prefix
+    :return: ``(num_timesteps, folder)`` of every complete checkpoint, oldest first (unfinished ones are hidden
+        temporary folders and are never listed)
+    """
+    pattern = re.compile(rf"^{re.escape(name_prefix)}_(\d+)_steps$")
+    found = []
+    folder = pathlib.Path(save_path)
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            match = pattern.match(entry.name)
+            if match and entry.is_dir() and (entry / MODEL_FILE).is_file():
+                found.append((int(match.group(1)), entry))
+    return sorted(found)
+
+
+def latest_checkpoint(save_path: str | pathlib.Path, name_prefix: str = "cartdqn") -> pathlib.Path | None:
+    """
+    :param save_path: the folder the checkpoint callback writes to
+    :param name_prefix: the checkpoints' common prefix
+    :return: the newest complete checkpoint folder, or None if there is none
+    """
+    checkpoints = list_checkpoints(save_path, name_prefix)
+    return checkpoints[-1][1] if checkpoints else None
+
+
+def capture_rng_state(model: BaseAlgorithm) -> dict[str, Any]:
+    """
+    :param model: the model whose action space is sampled for exploration
+    :return: the state of every random number generator a CartDQN run draws from
+    """
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": th.get_rng_state(),
+        "action_space": model.action_space.np_random.bit_generator.state,
+    }
+    if th.cuda.is_available() and th.cuda.is_initialized():
+        state["torch_cuda"] = th.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(model: BaseAlgorithm, state: dict[str, Any]) -> None:
+    """
+    :param model: the loaded model
+    :param state: what :func:`capture_rng_state` returned
+    """
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    th.set_rng_state(state["torch"])
+    model.action_space.np_random.bit_generator.state = state["action_space"]
+    if "torch_cuda" in state and th.cuda.is_available():
+        th.cuda.set_rng_state_all(state["torch_cuda"])
+
+
+def _dummy_vec_env(env: VecEnv | None) -> DummyVecEnv | None:
+    base = env.unwrapped if env is not None else None
+    return base if isinstance(base, DummyVecEnv) else None
+
+
+def capture_env_state(env: VecEnv | None) -> bytes | None:
+    """
+    :param env: the training VecEnv
+    :return: its envs pickled (wrappers, physics state, RNGs, episode counters), or None when it is not a
+        ``DummyVecEnv`` or its envs cannot be pickled (an open file or window, a subprocess)
+    """
+    base = _dummy_vec_env(env)
+    if base is None:
+        return None
+    try:
+        return cloudpickle.dumps(base.envs)
+    except Exception:
+        return None
+
+
+def restore_env_state(env: VecEnv, env_state: bytes) -> None:
+    """
+    :param env: the (wrapped) VecEnv given to :func:`load_checkpoint`
+    :param env_state: what :func:`capture_env_state` returned: the envs replace those of ``env``'s ``DummyVecEnv``
+    """
+    base = _dummy_vec_env(env)
+    envs = pickle.loads(env_state)
+    if base is None or len(envs) != base.num_envs:
+        raise ValueError("restore_env_state: the env must be a DummyVecEnv with as many envs as at the checkpoint")
+    base.envs = envs
+
+
+def save_checkpoint(
+    model: CartDQN,
+    save_path: str | pathlib.Path,
+    name_prefix: str = "cartdqn",
+    save_replay_buffer: bool = True,
+    save_vecnormalize: bool = True,
+    save_env_state: bool = True,
+) -> pathlib.Path:
+    """
+    Write a checkpoint folder atomically: every file goes to a hidden temporary folder that is renamed into place
+    once complete (a checkpoint of the same step is replaced).
+
+    :param model: the model, at a consistent point (between env steps, not inside ``on_step``)
+    :param save_path: the folder to write checkpoints to
+    :param name_prefix: the checkpoints' common prefix
+    :param save_replay_buffer: also save the replay buffer (needed to resume exactly)
+    :param save_vecnormalize: also save the ``VecNormalize`` statistics, if the env is normalised
+    :param save_env_state: also pickle the envs of a ``DummyVecEnv`` (needed to resume bit-identically)
+    :return: the checkpoint folder
+    """
+    folder = pathlib.Path(save_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / checkpoint_name(name_prefix, model.num_timesteps)
+    temporary = folder / f".{final.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+    temporary.mkdir()
+    try:
+        model.save(temporary / MODEL_FILE)
+        if save_replay_buffer and model.replay_buffer is not None:
+            model.save_replay_buffer(temporary / REPLAY_BUFFER_FILE)
+        vec_normalize = model.get_vec_normalize_env()
+        if save_vecnormalize and vec_normalize is not None:
+            vec_normalize.save(str(temporary / VECNORMALIZE_FILE))
+            fsync_file(temporary / VECNORMALIZE_FILE)
+        state = {
+            "format": STATE_FORMAT,
+            "num_timesteps": model.num_timesteps,
+            "rng": capture_rng_state(model),
+            "env": capture_env_state(model.env) if save_env_state else None,
+            "vecnormalize_returns": None if vec_normalize is None else vec_normalize.returns.copy(),
+        }
+        with open(temporary / STATE_FILE, "wb") as file:
+            pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
+            file.flush()
+            os.fsync(file.fileno())
+        fsync_directory(temporary)
+        if final.exists():  # same step saved again (e.g. two learn() calls): swap the old one out
+            stale = folder / f".{final.name}.{uuid.uuid4().hex[:8]}.old"
+            os.rename(final, stale)
+            os.rename(temporary, final)
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            os.rename(temporary, final)
+        fsync_directory(folder)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return final
+
+
+def remove_stale_temporaries(save_path: str | pathlib.Path, name_prefix: str = "cartdqn") -> list[pathlib.Path]:
+    """
+    Delete the hidden folders left by checkpoints that were killed while being written.
+
+    :param save_path: the checkpoint folder
+    :param name_prefix: the checkpoints' common prefix
+    :return: the folders removed
+    """
+    folder = pathlib.Path(save_path)
+    removed = []
+    if folder.is_dir():
+        for entry in folder.glob(f".{name_prefix}_*_steps.*"):
+            if entry.is_dir() and entry.suffix in (".tmp", ".old"):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry)
+    return removed
+
+
+def _read_state(checkpoint: pathlib.Path) -> dict[str, Any]:
+    path = checkpoint / STATE_FILE
+    if not path.is_file():
+        return {}
+    try:
+        with open(path, "rb") as file:
+            state = pickle.load(file)
+    except Exception as error:
+        raise ModelFileError(f"load_checkpoint: {path} is unreadable ({type(error).__name__}: {error}).") from error
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+        raise ModelFileError(f"load_checkpoint: {path} is not a CartDQN checkpoint state (format {STATE_FORMAT}).")
+    return state
+
+
+def load_checkpoint(
+    path: str | pathlib.Path,
+    env: GymEnv,
+    name_prefix: str = "cartdqn",
+    device: th.device | str = "auto",
+    restore_rng: bool = True,
+    **kwargs: Any,
+) -> CartDQN:
+    """
+    Load a checkpoint to resume training with ``model.learn(remaining, reset_num_timesteps=False)``.
+
+    :param path: a checkpoint folder, or the folder of checkpoints (the newest complete one is used)
+    :param env: the training env, built as at the start of the run (same id, wrappers and number of envs;
+        wrapped in ``VecNormalize`` if the run was)
+    :param name_prefix: the checkpoints' common prefix (when ``path`` is the folder of checkpoints)
+    :param device: device for the model
+    :param restore_rng: restore the random number generators (global Python, NumPy and torch ones included)
+    :param kwargs: passed to ``CartDQN.load``
+    :return: the model, ready to continue training
+    """
+    checkpoint = pathlib.Path(path)
+    if not (checkpoint / MODEL_FILE).is_file():
+        latest = latest_checkpoint(checkpoint, name_prefix)
+        if latest is None:
+            raise FileNotFoundError(
+                f"load_checkpoint: no complete checkpoint '{name_prefix}_<steps>_steps/{MODEL_FILE}' in {checkpoint}: "
+                "check the folder and name_prefix, or start a new run."
+            )
+        checkpoint = latest
+    state = _read_state(checkpoint)
+    venv = CartDQN._wrap_env(env, verbose=0)
+    env_state = state.get("env")
+    restorable = env_state is not None and _dummy_vec_env(venv) is not None
+    model = CartDQN.load(checkpoint / MODEL_FILE, env=venv, device=device, force_reset=not restorable, **kwargs)
+    if (checkpoint / REPLAY_BUFFER_FILE).is_file():
+        model.load_replay_buffer(checkpoint / REPLAY_BUFFER_FILE)
+    else:
+        warnings.warn(f"load_checkpoint: {checkpoint} has no replay buffer; training resumes with an empty one.")
+    vec_normalize = model.get_vec_normalize_env()
+    if (checkpoint / VECNORMALIZE_FILE).is_file():
+        if vec_normalize is None:
+            raise ValueError(
+                f"load_checkpoint: {checkpoint} was trained with VecNormalize: wrap the env in "
+                "stable_baselines3.common.vec_env.VecNormalize before resuming."
+            )
+        saved = VecNormalize.load(str(checkpoint / VECNORMALIZE_FILE), vec_normalize.venv)
+        vec_normalize.obs_rms, vec_normalize.ret_rms = saved.obs_rms, saved.ret_rms
+        if state.get("vecnormalize_returns") is not None:
+            vec_normalize.returns = state["vecnormalize_returns"].copy()
+    if restorable and env_state is not None:
+        restore_env_state(venv, env_state)
+    elif model.seed is not None:
+        # New episodes start here: seed them from the step count, not with the run's first seeds again
+        venv.seed(model.seed + model.num_timesteps)
+    if restore_rng and "rng" in state:
+        restore_rng_state(model, state["rng"])
+    return model
+
+
+class CartDQNCheckpointCallback(CheckpointCallback):
+    """
+    SB3's ``CheckpointCallback`` for exact resume: every ``save_freq`` calls it writes a checkpoint folder
+    (model, replay buffer, random generators, envs, ``VecNormalize``) atomically, at the next consistent point
+    (the start of the next rollout, i.e. after the step's transition is stored and trained on, or the end of training).
+
+    :param save_freq: save every ``save_freq`` calls of the callback (env steps of the VecEnv; ``n_envs`` env
+        steps each)
+    :param save_path: folder for the checkpoints
+    :param name_prefix: common prefix of the checkpoint folders
+    :param save_replay_buffer: save the replay buffer (needed to resume exactly)
+    :param save_vecnormalize: save the ``VecNormalize`` statistics
+    :param save_env_state: pickle the envs of a ``DummyVecEnv`` (needed to resume bit-identically)
+    :param keep_last: keep only the newest ``keep_last`` checkpoints (None: keep all)
+    :param verbose: 2 prints each checkpoint written
+    """
+
+    model: CartDQN
+
+    def __init__(
+        self,
+        save_freq: int,
+        save_path: str,
+        name_prefix: str = "cartdqn",
+        save_replay_buffer: bool = True,
+        save_vecnormalize: bool = True,
+        save_env_state: bool = True,
+        keep_last: int | None = None,
+        verbose: int = 0,
+    ) -> None:
+        if not isinstance(save_freq, int) or save_freq < 1:
+            raise ValueError(f"CartDQNCheckpointCallback: invalid save_freq={save_freq!r}: it must be an integer >= 1.")
+        if keep_last is not None and keep_last < 1:
+            raise ValueError(f"CartDQNCheckpointCallback: invalid keep_last={keep_last!r}: keep at least 1, or None.")
+        super().__init__(save_freq, save_path, name_prefix, save_replay_buffer, save_vecnormalize, verbose)
+        self.save_env_state = save_env_state
+        self.keep_last = keep_last
+        self.saved: list[pathlib.Path] = []
+        self._pending = False
+
+    def _init_callback(self) -> None:
+        super()._init_callback()
+        if not isinstance(self.model, CartDQN):
+            raise TypeError(f"CartDQNCheckpointCallback saves CartDQN models, not {type(self.model).__name__}.")
+        remove_stale_temporaries(self.save_path, self.name_prefix)
+
+    def _on_step(self) -> bool:
+        # Inside on_step the step's transition is not stored yet: save at the next consistent point instead
+        if self.n_calls % self.save_freq == 0:
+            self._pending = True
+        return True
+
+    def _on_rollout_start(self) -> None:
+        if self._pending:
+            self.save()
+
+    def _on_training_end(self) -> None:
+        if self._pending:
+            self.save()
+
+    def save(self) -> pathlib.Path:
+        """
+        Write a checkpoint of the model now.
+
+        :return: the checkpoint folder
+        """
+        self._pending = False
+        checkpoint = save_checkpoint(
+            self.model,
+            self.save_path,
+            self.name_prefix,
+            save_replay_buffer=self.save_replay_buffer,
+            save_vecnormalize=self.save_vecnormalize,
+            save_env_state=self.save_env_state,
+        )
+        self.saved.append(checkpoint)
+        if self.verbose >= 2:
+            print(f"Saved checkpoint {checkpoint}")
+        if self.keep_last is not None:
+            for _, old in list_checkpoints(self.save_path, self.name_prefix)[: -self.keep_last]:
+                shutil.rmtree(old, ignore_errors=True)
+        return checkpoint

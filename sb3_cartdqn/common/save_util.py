@@ -1,0 +1,243 @@
+"""
+Crash-safe writes and clear load errors for CartDQN model files.
+
+SB3 writes a model by opening the final path and streaming into it: a process killed mid-save leaves a truncated zip
+where the previous good model was. :func:`atomic_path` writes to a temporary file in the same folder instead and
+renames it over the final path only once complete (``os.replace`` is atomic on POSIX and Windows), so a reader
+sees either the old file or the new one, never a partial one. :func:`read_model_data` checks a file before SB3 loads
+it and names the file and what is wrong with it.
+"""
+
+import contextlib
+import io
+import os
+import pathlib
+import uuid
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from gymnasium import spaces
+from stable_baselines3.common.save_util import json_to_data
+
+#: Entries every SB3 model zip holds (``save_to_zip_file``); CartDQN stores its network and optimizer as state dicts.
+MODEL_ENTRIES = ("data", "policy.pth", "policy.optimizer.pth")
+#: Attributes only a CartDQN model saves: their absence means another algorithm wrote the file.
+CARTDQN_KEYS = ("exploration_decay", "exploration_initial_eps", "clip_grad_value")
+#: Where the algorithms of the SB3 ecosystem keep their policies, to name the class that can load a foreign file.
+_KNOWN_POLICY_MODULES = {
+    "stable_baselines3.dqn.policies": "stable_baselines3.DQN",
+    "stable_baselines3.common.policies": "stable_baselines3.PPO or A2C",
+    "stable_baselines3.sac.policies": "stable_baselines3.SAC",
+    "stable_baselines3.td3.policies": "stable_baselines3.TD3 (or DDPG)",
+    "sb3_contrib.qrdqn.policies": "sb3_contrib.QRDQN",
+    "sb3_contrib.common.recurrent.policies": "sb3_contrib.RecurrentPPO",
+    "sb3_contrib.common.maskable.policies": "sb3_contrib.MaskablePPO",
+    "sb3_contrib.tqc.policies": "sb3_contrib.TQC",
+    "sb3_contrib.crossq.policies": "sb3_contrib.CrossQ",
+}
+
+
+class ModelFileError(ValueError):
+    """A file given to ``CartDQN.load`` (or a checkpoint) is missing, truncated, corrupt or not a CartDQN model."""
+
+
+def zip_path(path: str | pathlib.Path) -> pathlib.Path:
+    """
+    :param path: a model path as given to ``save``
+    :return: the file SB3 writes: ``path`` with ``.zip`` appended when it has no suffix
+    """
+    path = pathlib.Path(path)
+    return path.with_name(path.name + ".zip") if path.suffix == "" else path
+
+
+def fsync_directory(directory: str | pathlib.Path) -> None:
+    """
+    Make a rename inside ``directory`` durable (a no-op where directories cannot be opened, e.g. Windows).
+
+    :param directory: the folder whose entries changed
+    """
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def fsync_file(path: str | pathlib.Path) -> None:
+    """
+    Flush a written file's data to disk.
+
+    :param path: the file
+    """
+    with open(path, "rb") as file:
+        os.fsync(file.fileno())
+
+
+def temporary_sibling(path: str | pathlib.Path) -> pathlib.Path:
+    """
+    :param path: the final path
+    :return: a unique hidden name in the same folder (same file system, so renaming it over ``path`` is atomic)
+    """
+    path = pathlib.Path(path)
+    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | pathlib.Path, fsync: bool = True) -> Iterator[pathlib.Path]:
+    """
+    Yield a temporary path to write to; on success rename it over ``path``, on error remove it.
+    A process killed while writing leaves ``path`` untouched (plus a hidden ``.*.tmp`` file).
+
+    :param path: the final path (its folder is created if needed)
+    :param fsync: flush the file and the folder to disk before and after the rename
+        (survives power loss, not only a killed process)
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = temporary_sibling(path)
+    try:
+        yield temporary
+        if fsync:
+            fsync_file(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+        raise
+    if fsync:
+        fsync_directory(path.parent)
+
+
+def _describe(path: Any) -> str:
+    return str(path) if isinstance(path, str | pathlib.Path) else f"<{type(path).__name__}>"
+
+
+def _open_model_zip(path: str | pathlib.Path | io.BufferedIOBase) -> tuple[str, zipfile.ZipFile]:
+    if not isinstance(path, str | pathlib.Path):
+        return _describe(path), zipfile.ZipFile(path)
+    candidate = pathlib.Path(path)
+    if not candidate.exists() and zip_path(candidate).exists():
+        candidate = zip_path(candidate)  # SB3 also tries "<path>.zip"
+    if not candidate.is_file():
+        raise ModelFileError(
+            f"CartDQN.load: no model file at {candidate}"
+            + (f" (nor {zip_path(candidate)})" if zip_path(candidate) != candidate else "")
+            + ": check the path, or find the newest complete checkpoint with "
+            "sb3_cartdqn.common.checkpoints.latest_checkpoint(folder)."
+        )
+    return str(candidate), zipfile.ZipFile(candidate)
+
+
+def read_model_data(
+    path: str | pathlib.Path | io.BufferedIOBase, custom_objects: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """
+    Check that ``path`` is a complete, uncorrupted model zip written by CartDQN and return its saved attributes.
+    A file-like ``path`` is read and rewound.
+
+    :param path: the model file (``.zip`` may be omitted, as with SB3)
+    :param custom_objects: objects to use instead of the stored ones (as ``CartDQN.load``'s argument)
+    :return: the saved attributes (``observation_space``, ``action_space``, ``num_timesteps``, ...)
+    :raises ModelFileError: naming the file and what is wrong with it
+    """
+    start = path.tell() if isinstance(path, io.IOBase) and path.seekable() else None
+    name = _describe(path)
+    try:
+        name, archive = _open_model_zip(path)
+        with archive:
+            missing = [entry for entry in MODEL_ENTRIES if entry not in archive.namelist()]
+            if missing:
+                raise ModelFileError(
+                    f"CartDQN.load: {name} is a zip file but not a Stable-Baselines3 model: it has no {missing} "
+                    f"(it holds {sorted(archive.namelist())[:6]}). Pass the .zip written by model.save(); replay "
+                    "buffers (.pkl) load with model.load_replay_buffer()."
+                )
+            corrupt = archive.testzip()  # CRC of every entry
+            if corrupt is not None:
+                raise ModelFileError(
+                    f"CartDQN.load: {name} is corrupt: the checksum of its entry {corrupt!r} does not match. "
+                    "Load an earlier checkpoint or save the model again."
+                )
+            data = json_to_data(archive.read("data").decode(), custom_objects=custom_objects)
+    except zipfile.BadZipFile as error:
+        raise ModelFileError(
+            f"CartDQN.load: {name} is not a complete model zip ({error}): it is truncated (e.g. a save that was killed "
+            "mid-write), corrupt, or not a model file at all. Load an earlier checkpoint "
+            "(sb3_cartdqn.common.checkpoints.latest_checkpoint skips incomplete ones) or save the model again."
+        ) from error
+    except (ValueError, UnicodeDecodeError) as error:
+        if isinstance(error, ModelFileError):
+            raise
+        raise ModelFileError(f"CartDQN.load: {name} has an unreadable 'data' entry ({error}): the file is corrupt.") from error
+    finally:
+        if start is not None:
+            path.seek(start)  # type: ignore[union-attr]
+    check_saved_by_cartdqn(name, data)
+    return data
+
+
+def check_saved_by_cartdqn(name: str, data: dict[str, Any]) -> None:
+    """
+    :param name: the file, for the message
+    :param data: its saved attributes
+    :raises ModelFileError: if another algorithm saved the file, naming the class that can load it
+    """
+    missing = [key for key in CARTDQN_KEYS if key not in data]
+    if not missing:
+        return
+    policy_class = data.get("policy_class")
+    module = getattr(policy_class, "__module__", None)
+    policy_name = f"{module}.{getattr(policy_class, '__qualname__', '?')}" if module else repr(policy_class)
+    saver = _KNOWN_POLICY_MODULES.get(module or "", "the algorithm that saved it")
+    raise ModelFileError(
+        f"CartDQN.load: {name} was saved by another algorithm (policy {policy_name}; it lacks CartDQN's {missing}). "
+        f"Load it with {saver}.load(), or train a CartDQN model and save that."
+    )
+
+
+def check_env_spaces(name: str, data: dict[str, Any], observation_space: spaces.Space, action_space: spaces.Space) -> None:
+    """
+    :param name: the model file, for the message
+    :param data: its saved attributes
+    :param observation_space: the observation space of the (wrapped) env given to ``load``
+    :param action_space: its action space
+    :raises ValueError: if the spaces differ from those the model was trained on
+    """
+    for kind, given in (("observation", observation_space), ("action", action_space)):
+        saved = data[f"{kind}_space"]
+        if given != saved:
+            raise ValueError(
+                f"CartDQN.load: {name} was trained with {kind} space {saved}, but the env passed to load() has {given}. "
+                "Pass an env built like the training one (same env id and the same wrappers: frame stacking, "
+                "pixel or resize wrappers, VecTransposeImage), or load without env to only predict."
+            )
+
+
+def check_replay_buffer(name: str, buffer: Any, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+    """
+    :param name: the replay buffer file, for the message
+    :param buffer: what it held
+    :param observation_space: the model's observation space
+    :param action_space: the model's action space
+    :raises ModelFileError: if it is not a replay buffer for this model's spaces
+    """
+    from stable_baselines3.common.buffers import ReplayBuffer
+
+    if not isinstance(buffer, ReplayBuffer):
+        raise ModelFileError(
+            f"load_replay_buffer: {name} holds a {type(buffer).__name__}, not a replay buffer. "
+            "Pass the .pkl written by model.save_replay_buffer() (or a checkpoint's replay_buffer.pkl)."
+        )
+    for kind, expected in (("observation", observation_space), ("action", action_space)):
+        stored = getattr(buffer, f"{kind}_space")
+        if stored != expected:
+            raise ModelFileError(
+                f"load_replay_buffer: {name} stores transitions with {kind} space {stored}, but this model has "
+                f"{expected}: load the replay buffer saved together with this model."
+            )
