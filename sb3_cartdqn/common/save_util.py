@@ -152,6 +152,10 @@ def read_model_data(
         name, archive = _open_model_zip(path)
         with archive:
             missing = [entry for entry in MODEL_ENTRIES if entry not in archive.namelist()]
+            if missing and min((info.header_offset for info in archive.infolist()), default=0) > 0:
+                # The zip directory found is not at the start of the file: a truncated model whose end now falls
+                # inside an embedded archive (the .pth entries are zips themselves)
+                raise zipfile.BadZipFile("its own zip directory is missing")
             if missing:
                 raise ModelFileError(
                     f"CartDQN.load: {name} is a zip file but not a Stable-Baselines3 model: it has no {missing} "

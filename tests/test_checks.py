@@ -1,0 +1,235 @@
+"""Bad input fails fast with a message that names the problem and the fix (sb3_cartdqn/common/checks.py)."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.envs import FakeImageEnv
+from stable_baselines3.common.torch_layers import FlattenExtractor
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from sb3_cartdqn import CartDQN, CnnPolicy, MlpPolicy
+from sb3_cartdqn.common.checks import check_finite, check_hyperparameters
+
+VALID = dict(
+    learning_starts=128,
+    batch_size=128,
+    buffer_size=10_000,
+    tau=0.005,
+    gamma=0.99,
+    exploration_initial_eps=0.9,
+    exploration_final_eps=0.05,
+    exploration_decay=1000.0,
+    clip_grad_value=100.0,
+)
+
+INVALID = [
+    ("buffer_size", 0),
+    ("buffer_size", -1),
+    ("buffer_size", 1.5),
+    ("buffer_size", True),
+    ("buffer_size", "10000"),
+    ("batch_size", 0),
+    ("batch_size", 2.0),
+    ("batch_size", 10_001),  # larger than buffer_size
+    ("learning_starts", -1),
+    ("learning_starts", 1.5),
+    ("tau", 0.0),
+    ("tau", 1.5),
+    ("tau", float("nan")),
+    ("tau", "0.5"),
+    ("gamma", -0.1),
+    ("gamma", 1.1),
+    ("gamma", float("nan")),
+    ("exploration_initial_eps", -0.1),
+    ("exploration_initial_eps", 1.1),
+    ("exploration_initial_eps", 0.01),  # below exploration_final_eps
+    ("exploration_final_eps", 2.0),
+    ("exploration_final_eps", float("nan")),
+    ("exploration_decay", 0.0),
+    ("exploration_decay", -5.0),
+    ("exploration_decay", float("nan")),
+    ("clip_grad_value", 0.0),
+    ("clip_grad_value", -1.0),
+    ("clip_grad_value", float("nan")),
+    ("learning_rate", 0.0),
+    ("learning_rate", -1e-4),
+    ("learning_rate", float("nan")),
+    ("learning_rate", float("inf")),
+    ("learning_rate", "1e-4"),
+    ("train_freq", 0),
+    ("train_freq", -1),
+    ("train_freq", 1.5),
+    ("train_freq", (0, "step")),
+    ("train_freq", (1, "steps")),
+    ("train_freq", (1,)),
+    ("gradient_steps", 0),
+    ("gradient_steps", -2),
+    ("gradient_steps", 1.5),
+    ("stats_window_size", 0),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), INVALID)
+def test_invalid_hyperparameter_named_in_error(name, value):
+    with pytest.raises(ValueError, match=rf"CartDQN: invalid {name}=") as error:
+        check_hyperparameters(**{**VALID, name: value})
+    # The message gives the allowed values
+    assert "must" in str(error.value)
+
+
+@pytest.mark.parametrize(("name", "value"), [*INVALID[:6], ("train_freq", (1, "steps")), ("learning_rate", 0.0)])
+def test_constructor_checks_before_building_anything(name, value):
+    with pytest.raises(ValueError, match=rf"invalid {name}="):
+        CartDQN("MlpPolicy", "CartPole-v1", **{name: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("learning_rate", lambda progress: 1e-4 * progress),
+        ("train_freq", (2, "episode")),
+        ("train_freq", np.int64(4)),
+        ("gradient_steps", -1),
+        ("tau", 1),
+        ("gamma", 0),
+        ("exploration_decay", float("inf")),
+        ("clip_grad_value", None),
+        ("learning_starts", 0),
+    ],
+)
+def test_valid_edge_values_accepted(name, value):
+    check_hyperparameters(**{**VALID, name: value})
+
+
+@pytest.mark.parametrize(
+    ("action_space", "fix"),
+    [
+        (spaces.Box(-1, 1, (2,), np.float32), "SAC, TD3 or CrossQ"),
+        (spaces.MultiDiscrete([2, 3]), "Flatten the action space"),
+        (spaces.MultiBinary(3), "Flatten the action space"),
+    ],
+)
+def test_unsupported_action_spaces(action_space, fix):
+    class Env(gym.Env):
+        observation_space = spaces.Box(-1, 1, (3,), np.float32)
+
+        def __init__(self):
+            self.action_space = action_space
+
+    with pytest.raises(ValueError, match=r"only gymnasium\.spaces\.Discrete is supported") as error:
+        CartDQN("MlpPolicy", DummyVecEnv([Env]))
+    assert fix in str(error.value)
+
+
+class _DictEnv(gym.Env):
+    observation_space = spaces.Dict({"a": spaces.Box(-1, 1, (3,), np.float32), "b": spaces.Discrete(4)})
+    action_space = spaces.Discrete(2)
+
+
+@pytest.mark.parametrize("policy", ["MlpPolicy", MlpPolicy])
+def test_dict_observation_needs_multi_input_policy(policy):
+    with pytest.raises(ValueError, match="MultiInputPolicy"):
+        CartDQN(policy, DummyVecEnv([_DictEnv]))
+    CartDQN("MultiInputPolicy", DummyVecEnv([_DictEnv]), buffer_size=200, batch_size=32)
+
+
+def test_image_observation_with_mlp_policy():
+    env = DummyVecEnv([lambda: FakeImageEnv(screen_height=36, screen_width=36, n_channels=3)])
+    with pytest.raises(ValueError, match="MlpPolicy got image observations") as error:
+        CartDQN("MlpPolicy", env, buffer_size=200, batch_size=32)
+    assert "use policy='CnnPolicy'" in str(error.value) and "FlattenExtractor" in str(error.value)
+    # Flattening the pixels on purpose is allowed
+    CartDQN("MlpPolicy", env, buffer_size=200, batch_size=32, policy_kwargs=dict(features_extractor_class=FlattenExtractor))
+    CartDQN("CnnPolicy", env, buffer_size=200, batch_size=32)
+
+
+@pytest.mark.parametrize("policy", ["CnnPolicy", CnnPolicy])
+def test_vector_observation_with_cnn_policy(policy):
+    with pytest.raises(ValueError, match="needs image observations") as error:
+        CartDQN(policy, "CartPole-v1")
+    assert "Use policy='MlpPolicy'" in str(error.value)
+
+
+class _NonFiniteEnv(gym.Env):
+    """Returns a NaN/inf observation or reward at step ``bad_step`` (or from reset)."""
+
+    observation_space = spaces.Box(-np.inf, np.inf, (3,), np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self, what: str, bad_step: int = 5):
+        self.what, self.bad_step, self.t = what, bad_step, 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        obs = np.zeros(3, np.float32)
+        if self.what == "reset":
+            obs[1] = np.nan
+        return obs, {}
+
+    def step(self, action):
+        self.t += 1
+        obs, reward = np.zeros(3, np.float32), 1.0
+        bad = self.t == self.bad_step
+        if bad and self.what == "obs":
+            obs[2] = np.inf
+        if bad and self.what == "reward":
+            reward = float("nan")
+        terminal = bad and self.what == "terminal"
+        if terminal:
+            obs[0] = np.nan
+        return obs, reward, terminal, False, {}
+
+
+@pytest.mark.parametrize(
+    ("what", "named"),
+    [
+        ("obs", "observation from env 0"),
+        ("reward", "reward nan from env 0"),
+        ("terminal", "terminal observation"),
+        ("reset", ""),
+    ],
+)
+def test_non_finite_env_output_raises_before_reaching_buffer(what, named):
+    model = CartDQN("MlpPolicy", DummyVecEnv([lambda: _NonFiniteEnv(what)]), learning_starts=1000, seed=0)
+    with pytest.raises(ValueError, match="NaN or infinite value") as error:
+        model.learn(50)
+    message = str(error.value)
+    assert named in message and "VecCheckNan" in message and "check_finite=False" in message
+    if what != "reset":
+        assert "at step 5" in message
+        assert model.replay_buffer.size() == 4  # the bad transition was not stored
+        assert np.isfinite(model.replay_buffer.observations[:4]).all()
+
+
+def test_non_finite_check_can_be_turned_off():
+    model = CartDQN("MlpPolicy", DummyVecEnv([lambda: _NonFiniteEnv("reward")]), learning_starts=1000, check_finite=False)
+    model.learn(10)
+    assert np.isnan(model.replay_buffer.rewards[4]).all()
+
+
+def test_check_finite_ignores_integer_observations_and_names_dict_keys():
+    check_finite(np.full((2, 4, 4), 255, np.uint8), np.zeros(2, np.float32), np.zeros(2, bool), [{}, {}], 7)
+    observations = {"pos": np.zeros((2, 3), np.float32), "vel": np.array([[0.0], [np.nan]], np.float32)}
+    with pytest.raises(ValueError, match=r"observation\['vel'\] from env 1"):
+        check_finite(observations, np.zeros(2), np.zeros(2, bool), [{}, {}], 7)
+
+
+def test_learn_zero_is_a_no_op():
+    model = CartDQN("MlpPolicy", "CartPole-v1", seed=0, learning_starts=10, batch_size=10)
+    model.learn(30)
+    before = [p.detach().clone() for p in model.policy.parameters()]
+    model.learn(0, reset_num_timesteps=False)
+    assert model.num_timesteps == 30
+    assert all(th.equal(a, b) for a, b in zip(before, model.policy.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("total", [-1, -1000, float("nan"), float("inf"), "100", None])
+def test_learn_rejects_negative_or_non_numeric_timesteps(total):
+    model = CartDQN("MlpPolicy", "CartPole-v1")
+    with pytest.raises(ValueError, match="invalid total_timesteps") as error:
+        model.learn(total)
+    assert "reset_num_timesteps=False" in str(error.value)
+    assert model.num_timesteps == 0
