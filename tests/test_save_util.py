@@ -124,7 +124,10 @@ def test_missing_file(tmp_path):
         CartDQN.load(tmp_path / "nothing")
 
 
-@pytest.mark.parametrize(("algo", "hint"), [(DQN, "stable_baselines3.DQN.load"), (PPO, "stable_baselines3.PPO or A2C.load")])
+@pytest.mark.parametrize(
+    ("algo", "hint"),
+    [(DQN, "stable_baselines3.DQN.load"), (PPO, "stable_baselines3.PPO.load() or stable_baselines3.A2C.load()")],
+)
 def test_model_saved_by_another_algorithm(tmp_path, algo, hint):
     kwargs = dict(buffer_size=100) if algo is DQN else dict(n_steps=16, batch_size=16)
     path = tmp_path / "other.zip"

@@ -26,15 +26,15 @@ MODEL_ENTRIES = ("data", "policy.pth", "policy.optimizer.pth")
 CARTDQN_KEYS = ("exploration_decay", "exploration_initial_eps", "clip_grad_value")
 #: Where the algorithms of the SB3 ecosystem keep their policies, to name the class that can load a foreign file.
 _KNOWN_POLICY_MODULES = {
-    "stable_baselines3.dqn.policies": "stable_baselines3.DQN",
-    "stable_baselines3.common.policies": "stable_baselines3.PPO or A2C",
-    "stable_baselines3.sac.policies": "stable_baselines3.SAC",
-    "stable_baselines3.td3.policies": "stable_baselines3.TD3 (or DDPG)",
-    "sb3_contrib.qrdqn.policies": "sb3_contrib.QRDQN",
-    "sb3_contrib.common.recurrent.policies": "sb3_contrib.RecurrentPPO",
-    "sb3_contrib.common.maskable.policies": "sb3_contrib.MaskablePPO",
-    "sb3_contrib.tqc.policies": "sb3_contrib.TQC",
-    "sb3_contrib.crossq.policies": "sb3_contrib.CrossQ",
+    "stable_baselines3.dqn.policies": ("stable_baselines3.DQN",),
+    "stable_baselines3.common.policies": ("stable_baselines3.PPO", "stable_baselines3.A2C"),
+    "stable_baselines3.sac.policies": ("stable_baselines3.SAC",),
+    "stable_baselines3.td3.policies": ("stable_baselines3.TD3", "stable_baselines3.DDPG"),
+    "sb3_contrib.qrdqn.policies": ("sb3_contrib.QRDQN",),
+    "sb3_contrib.common.recurrent.policies": ("sb3_contrib.RecurrentPPO",),
+    "sb3_contrib.common.maskable.policies": ("sb3_contrib.MaskablePPO",),
+    "sb3_contrib.tqc.policies": ("sb3_contrib.TQC",),
+    "sb3_contrib.crossq.policies": ("sb3_contrib.CrossQ",),
 }
 
 
@@ -198,10 +198,11 @@ def check_saved_by_cartdqn(name: str, data: dict[str, Any]) -> None:
     policy_class = data.get("policy_class")
     module = getattr(policy_class, "__module__", None)
     policy_name = f"{module}.{getattr(policy_class, '__qualname__', '?')}" if module else repr(policy_class)
-    saver = _KNOWN_POLICY_MODULES.get(module or "", "the algorithm that saved it")
+    savers = _KNOWN_POLICY_MODULES.get(module or "")
+    how = " or ".join(f"{saver}.load()" for saver in savers) if savers else "the load() of the algorithm that saved it"
     raise ModelFileError(
         f"CartDQN.load: {name} was saved by another algorithm (policy {policy_name}; it lacks CartDQN's {missing}). "
-        f"Load it with {saver}.load(), or train a CartDQN model and save that."
+        f"Load it with {how}, or train a CartDQN model and save that."
     )
 
 
