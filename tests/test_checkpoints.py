@@ -147,7 +147,8 @@ def test_unpicklable_env_resumes_with_new_episodes(tmp_path):
         return Monitor(gym.make("CartPole-v1"), filename=str(tmp_path / "monitor"))  # an open file: cannot be pickled
 
     model = CartDQN("MlpPolicy", DummyVecEnv([env_fn]), **KWARGS)
-    model.learn(200, callback=CartDQNCheckpointCallback(100, str(tmp_path / "ckpt")))
+    with pytest.warns(UserWarning, match="envs cannot be pickled"):
+        model.learn(200, callback=CartDQNCheckpointCallback(100, str(tmp_path / "ckpt")))
     expected = _snapshot(model)
     resumed = load_checkpoint(tmp_path / "ckpt", DummyVecEnv([env_fn]), device="cpu")
     state = _snapshot(resumed)
@@ -258,3 +259,11 @@ def test_resume_without_vecnormalize_is_refused(tmp_path):
     model.learn(100, callback=CartDQNCheckpointCallback(100, str(tmp_path)))
     with pytest.raises(ValueError, match=r"wrap the env in stable_baselines3\.common\.vec_env\.VecNormalize"):
         load_checkpoint(tmp_path, _make_env())
+
+
+def test_resume_with_other_number_of_envs_is_refused(tmp_path):
+    model = CartDQN("MlpPolicy", _make_env(), **KWARGS)
+    model.learn(100, callback=CartDQNCheckpointCallback(100, str(tmp_path)))
+    # The replay buffer stores transitions per env: SB3 would fail deep inside ReplayBuffer.add
+    with pytest.raises(ValueError, match=r"was filled by 1 envs, but this model steps 2.*n_envs=1"):
+        load_checkpoint(tmp_path, _make_env(n_envs=2), device="cpu")

@@ -483,7 +483,7 @@ class CartDQN(OffPolicyAlgorithm):
         name = str(path) if isinstance(path, str | pathlib.Path) else f"<{type(path).__name__}>"
         try:
             super().load_replay_buffer(path, truncate_last_traj)
-            check_replay_buffer(name, self.replay_buffer, self.observation_space, self.action_space)
+            check_replay_buffer(name, self.replay_buffer, self.observation_space, self.action_space, self.n_envs)
         except OSError:
             self.replay_buffer = previous
             raise

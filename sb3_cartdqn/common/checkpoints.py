@@ -136,16 +136,18 @@ def capture_env_state(env: VecEnv | None) -> bytes | None:
         return None
 
 
-def restore_env_state(env: VecEnv, env_state: bytes) -> None:
+def restore_env_state(env: VecEnv, envs: list[Any]) -> None:
     """
-    :param env: the (wrapped) VecEnv given to :func:`load_checkpoint`
-    :param env_state: what :func:`capture_env_state` returned: the envs replace those of ``env``'s ``DummyVecEnv``
+    :param env: the (wrapped) ``DummyVecEnv`` given to :func:`load_checkpoint`
+    :param envs: the envs :func:`capture_env_state` pickled: they replace those of ``env``'s ``DummyVecEnv``
     """
     base = _dummy_vec_env(env)
-    envs = pickle.loads(env_state)
     if base is None or len(envs) != base.num_envs:
         raise ValueError("restore_env_state: the env must be a DummyVecEnv with as many envs as at the checkpoint")
     base.envs = envs
+    # The run consumed its seeds at its first reset; load() set them again (set_random_seed): drop them
+    base._reset_seeds()
+    base._reset_options()
 
 
 def save_checkpoint(
@@ -181,11 +183,17 @@ def save_checkpoint(
         if save_vecnormalize and vec_normalize is not None:
             vec_normalize.save(str(temporary / VECNORMALIZE_FILE))
             fsync_file(temporary / VECNORMALIZE_FILE)
+        env_state = capture_env_state(model.env) if save_env_state else None
+        if save_env_state and env_state is None and _dummy_vec_env(model.env) is not None:
+            warnings.warn(
+                "save_checkpoint: the envs cannot be pickled (an open file or window?): a resumed run will start "
+                "new episodes instead of continuing bit-identically. Everything else is saved."
+            )
         state = {
             "format": STATE_FORMAT,
             "num_timesteps": model.num_timesteps,
             "rng": capture_rng_state(model),
-            "env": capture_env_state(model.env) if save_env_state else None,
+            "env": env_state,
             "vecnormalize_returns": None if vec_normalize is None else vec_normalize.returns.copy(),
         }
         with open(temporary / STATE_FILE, "wb") as file:
@@ -270,13 +278,20 @@ def load_checkpoint(
         checkpoint = latest
     state = _read_state(checkpoint)
     venv = CartDQN._wrap_env(env, verbose=0)
-    env_state = state.get("env")
-    restorable = env_state is not None and _dummy_vec_env(venv) is not None
+    saved_envs = pickle.loads(state["env"]) if state.get("env") is not None else None
+    base = _dummy_vec_env(venv)
+    restorable = saved_envs is not None and base is not None and len(saved_envs) == base.num_envs
     model = CartDQN.load(checkpoint / MODEL_FILE, env=venv, device=device, force_reset=not restorable, **kwargs)
     if (checkpoint / REPLAY_BUFFER_FILE).is_file():
         model.load_replay_buffer(checkpoint / REPLAY_BUFFER_FILE)
     else:
         warnings.warn(f"load_checkpoint: {checkpoint} has no replay buffer; training resumes with an empty one.")
+    if saved_envs is not None and not restorable:
+        warnings.warn(
+            f"load_checkpoint: {checkpoint} holds {len(saved_envs)} pickled envs but the env given is "
+            f"{type(venv.unwrapped).__name__} with {venv.num_envs}: new episodes start (the rest is restored). "
+            "Pass a DummyVecEnv with as many envs to resume bit-identically."
+        )
     vec_normalize = model.get_vec_normalize_env()
     if (checkpoint / VECNORMALIZE_FILE).is_file():
         if vec_normalize is None:
@@ -288,8 +303,8 @@ def load_checkpoint(
         vec_normalize.obs_rms, vec_normalize.ret_rms = saved.obs_rms, saved.ret_rms
         if state.get("vecnormalize_returns") is not None:
             vec_normalize.returns = state["vecnormalize_returns"].copy()
-    if restorable and env_state is not None:
-        restore_env_state(venv, env_state)
+    if restorable and saved_envs is not None:
+        restore_env_state(venv, saved_envs)
     elif model.seed is not None:
         # New episodes start here: seed them from the step count, not with the run's first seeds again
         venv.seed(model.seed + model.num_timesteps)

@@ -224,12 +224,15 @@ def check_env_spaces(name: str, data: dict[str, Any], observation_space: spaces.
             )
 
 
-def check_replay_buffer(name: str, buffer: Any, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+def check_replay_buffer(
+    name: str, buffer: Any, observation_space: spaces.Space, action_space: spaces.Space, n_envs: int
+) -> None:
     """
     :param name: the replay buffer file, for the message
     :param buffer: what it held
     :param observation_space: the model's observation space
     :param action_space: the model's action space
+    :param n_envs: the number of envs the model steps
     :raises ModelFileError: if it is not a replay buffer for this model's spaces
     """
     from stable_baselines3.common.buffers import ReplayBuffer
@@ -246,3 +249,9 @@ def check_replay_buffer(name: str, buffer: Any, observation_space: spaces.Space,
                 f"load_replay_buffer: {name} stores transitions with {kind} space {stored}, but this model has "
                 f"{expected}: load the replay buffer saved together with this model."
             )
+    if buffer.n_envs != n_envs:
+        raise ModelFileError(
+            f"load_replay_buffer: {name} was filled by {buffer.n_envs} envs, but this model steps {n_envs}: "
+            f"its transitions are stored per env. Resume with an env of {buffer.n_envs} envs "
+            f"(e.g. make_vec_env(..., n_envs={buffer.n_envs}))."
+        )
