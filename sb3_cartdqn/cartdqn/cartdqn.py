@@ -140,7 +140,7 @@ class CartDQN(OffPolicyAlgorithm):
             supported_action_spaces=None,  # checked below, with a clearer message than SB3's assertion
             support_multi_env=True,
         )
-        if self.action_space is not None:
+        if getattr(self, "action_space", None) is not None:  # no env yet when called from load()
             check_action_space(self.action_space)
 
         self.exploration_initial_eps = exploration_initial_eps
