@@ -347,13 +347,11 @@ class CartDQN(OffPolicyAlgorithm):
         """
         action, state = self.policy.predict(observation, state, episode_start, deterministic)
         if not deterministic:
-            explore = np.random.rand(*np.shape(action)) <= self.exploration_rate
-            if explore.any():
-                action = np.array(action, copy=True)
-                if action.ndim == 0:
-                    action = np.array(self.action_space.sample())
-                else:
-                    action[explore] = [self.action_space.sample() for _ in range(int(explore.sum()))]
+            action = np.array(action, copy=True)
+            flat = action.reshape(-1)  # a view: writes go to action, also for a single (0-d) action
+            explore = np.random.rand(flat.size) <= self.exploration_rate
+            for idx in np.flatnonzero(explore):
+                flat[idx] = self.action_space.sample()
         return action, state
 
     def _excluded_save_params(self) -> list[str]:
