@@ -166,12 +166,10 @@ class CartDQN(OffPolicyAlgorithm):
             supported_action_spaces=None,  # checked below, with a clearer message than SB3's assertion
             support_multi_env=True,
         )
-        # Without env (load() for prediction only) SB3 sets no spaces here
-        if getattr(self, "action_space", None) is not None:
+        if getattr(self, "action_space", None) is not None:  # no env yet when called from load()
             check_action_space(self.action_space)
-        if (
-            getattr(self, "observation_space", None) is not None and _init_setup_model
-        ):  # load() checks the saved spaces instead
+        # load() builds the model before restoring its policy_kwargs: it checks the saved spaces instead
+        if getattr(self, "observation_space", None) is not None and _init_setup_model:
             check_policy_spaces(self.policy_class, self.observation_space, self.policy_kwargs)
 
         self.exploration_initial_eps = exploration_initial_eps
@@ -379,13 +377,11 @@ class CartDQN(OffPolicyAlgorithm):
         """
         action, state = self.policy.predict(observation, state, episode_start, deterministic)
         if not deterministic:
-            explore = np.random.rand(*np.shape(action)) <= self.exploration_rate
-            if explore.any():
-                action = np.array(action, copy=True)
-                if action.ndim == 0:
-                    action = np.array(self.action_space.sample())
-                else:
-                    action[explore] = [self.action_space.sample() for _ in range(int(explore.sum()))]
+            action = np.array(action, copy=True)
+            flat = action.reshape(-1)  # a view: writes go to action, also for a single (0-d) action
+            explore = np.random.rand(flat.size) <= self.exploration_rate
+            for idx in np.flatnonzero(explore):
+                flat[idx] = self.action_space.sample()
         return action, state
 
     def _excluded_save_params(self) -> list[str]:

@@ -84,6 +84,28 @@ class CartDQNPolicy(DQNPolicy):
             optimizer_kwargs=tutorial_optimizer_kwargs(optimizer_class, optimizer_kwargs),
         )
 
+    def set_training_mode(self, mode: bool) -> None:
+        """
+        Put the policy in either training or evaluation mode (batch norm, dropout), as SB3's ``DQNPolicy`` does.
+
+        CartDQN switches modes twice per env step (eval to act, train for the gradient step), and
+        ``nn.Module.train`` walks the module tree recursively each time. When no submodule overrides
+        ``train()``, setting the ``training`` flag of each (cached) submodule directly is equivalent and much cheaper.
+
+        :param mode: if true, set to training mode, else set to evaluation mode
+        """
+        modules = self.__dict__.get("_q_net_modules")
+        if modules is None or modules[0] is not self.q_net:
+            submodules = list(self.q_net.modules())
+            plain = all(type(module).train is nn.Module.train for module in submodules)
+            modules = (self.q_net, submodules if plain else None)
+            self.__dict__["_q_net_modules"] = modules  # bypass nn.Module.__setattr__: not a submodule
+        if modules[1] is None:
+            super().set_training_mode(mode)
+            return
+        for module in (self, *modules[1]):
+            module.__dict__["training"] = mode  # what nn.Module.__setattr__ ends up doing for a plain bool, minus its checks
+
 
 MlpPolicy = CartDQNPolicy
 

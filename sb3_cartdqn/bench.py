@@ -1,0 +1,389 @@
+"""
+Training speed of CartDQN beside stock SB3 DQN, the tutorial's own loop, and the floor, measured side by side.
+
+    python -m sb3_cartdqn.bench --steps 3000 --repeats 5 --out results/bench.json
+
+Every variant runs the same algorithm at the tutorial's settings (one gradient step of batch 128 per env step,
+AdamW amsgrad, soft update tau=0.005 after every step, 128-128 MLP) on CartPole-v1, with learning already started.
+Variants run interleaved (A B C D, then rotated), ``--repeats`` times; the table gives the median env steps/s and
+the median of the per-repeat ratios, so that machine noise hits all variants alike.
+
+- ``cartdqn``: ``CartDQN("MlpPolicy", "CartPole-v1")`` through ``learn()`` (SB3's VecEnv, Monitor, callbacks, logger).
+- ``sb3-dqn``: stock SB3 ``DQN`` configured as closely as SB3 allows (norm clipping instead of value clipping).
+- ``tutorial``: the tutorial's loop as it is written (deque of tensors, ``torch.cat``, soft update via ``state_dict``).
+- ``floor``: the least work one step needs, no framework: one CartPole step, one forward to act, a write into and
+  a sample of 128 from preallocated tensors, one forward/backward, value clipping, one fused AMSGrad AdamW step,
+  one fused soft update.
+
+Torch runs on one thread by default (``--threads``): this network is so small (17k parameters, batch 128) that
+intra-op parallelism costs more in synchronisation than it gains, and one thread per process lets seeds run in
+parallel processes instead.
+"""
+
+import argparse
+import json
+import math
+import platform
+import random
+import statistics
+import sys
+import time
+from collections import deque, namedtuple
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch as th
+import torch.nn.functional as F
+from torch import nn
+
+BATCH_SIZE, GAMMA, EPS_START, EPS_END, EPS_DECAY, TAU, LR = 128, 0.99, 0.9, 0.05, 1000, 0.005, 1e-4
+ENV_ID = "CartPole-v1"
+
+
+def _timed_steps(run: Callable[[int], Any], steps: int) -> float:
+    start = time.perf_counter()
+    run(steps)
+    return steps / (time.perf_counter() - start)
+
+
+def bench_cartdqn(steps: int, warmup: int, seed: int = 0) -> float:
+    """
+    :param steps: env steps to time
+    :param warmup: env steps run first (learning starts after 128)
+    :param seed: random seed
+    :return: env steps per second during learning
+    """
+    from sb3_cartdqn import CartDQN
+
+    model = CartDQN("MlpPolicy", ENV_ID, seed=seed, device="cpu")
+    model.learn(warmup)
+    return _timed_steps(lambda n: model.learn(n, reset_num_timesteps=False), steps)
+
+
+def sb3_dqn_tutorial_kwargs() -> dict[str, Any]:
+    """Stock SB3 DQN set as close to the tutorial as SB3 allows (it clips by norm; the bound is set out of reach)."""
+    return dict(
+        learning_rate=LR,
+        buffer_size=10_000,
+        learning_starts=BATCH_SIZE,
+        batch_size=BATCH_SIZE,
+        tau=TAU,
+        gamma=GAMMA,
+        train_freq=1,
+        gradient_steps=1,
+        target_update_interval=1,
+        exploration_initial_eps=EPS_START,
+        exploration_final_eps=EPS_END,
+        exploration_fraction=0.1,
+        max_grad_norm=1e10,
+        policy_kwargs=dict(net_arch=[128, 128], optimizer_class=th.optim.AdamW, optimizer_kwargs=dict(amsgrad=True)),
+    )
+
+
+def bench_sb3_dqn(steps: int, warmup: int, seed: int = 0) -> float:
+    """
+    :param steps: env steps to time
+    :param warmup: env steps run first
+    :param seed: random seed
+    :return: env steps per second during learning
+    """
+    from stable_baselines3 import DQN
+
+    model = DQN("MlpPolicy", ENV_ID, seed=seed, device="cpu", **sb3_dqn_tutorial_kwargs())
+    model.learn(warmup)
+    return _timed_steps(lambda n: model.learn(n, reset_num_timesteps=False), steps)
+
+
+Transition = namedtuple("Transition", ("state", "action", "next_state", "reward"))
+
+
+class _TutorialDQN(nn.Module):
+    def __init__(self, n_observations: int, n_actions: int) -> None:
+        super().__init__()
+        self.layer1 = nn.Linear(n_observations, 128)
+        self.layer2 = nn.Linear(128, 128)
+        self.layer3 = nn.Linear(128, n_actions)
+
+    def forward(self, x: th.Tensor) -> th.Tensor:
+        x = F.relu(self.layer1(x))
+        x = F.relu(self.layer2(x))
+        return self.layer3(x)
+
+
+def bench_tutorial(steps: int, warmup: int, seed: int = 0) -> float:
+    """
+    The tutorial's training loop as written (plotting left out), on CPU.
+
+    :param steps: env steps to time
+    :param warmup: env steps run first
+    :param seed: random seed
+    :return: env steps per second during learning
+    """
+    random.seed(seed)
+    th.manual_seed(seed)
+    env = gym.make(ENV_ID)
+    n_actions = int(env.action_space.n)  # type: ignore[attr-defined]
+    state_np, _ = env.reset(seed=seed)
+    policy_net, target_net = _TutorialDQN(len(state_np), n_actions), _TutorialDQN(len(state_np), n_actions)
+    target_net.load_state_dict(policy_net.state_dict())
+    optimizer = th.optim.AdamW(policy_net.parameters(), lr=LR, amsgrad=True)
+    memory: deque = deque(maxlen=10_000)
+    steps_done = 0
+
+    def select_action(state: th.Tensor) -> th.Tensor:
+        nonlocal steps_done
+        eps_threshold = EPS_END + (EPS_START - EPS_END) * math.exp(-1.0 * steps_done / EPS_DECAY)
+        steps_done += 1
+        if random.random() > eps_threshold:
+            with th.no_grad():
+                return policy_net(state).max(1)[1].view(1, 1)
+        return th.tensor([[env.action_space.sample()]], dtype=th.long)
+
+    def optimize_model() -> None:
+        if len(memory) < BATCH_SIZE:
+            return
+        transitions = random.sample(memory, BATCH_SIZE)
+        batch = Transition(*zip(*transitions, strict=True))
+        non_final_mask = th.tensor(tuple(map(lambda s: s is not None, batch.next_state)), dtype=th.bool)
+        non_final_next_states = th.cat([s for s in batch.next_state if s is not None])
+        state_batch = th.cat(batch.state)
+        action_batch = th.cat(batch.action)
+        reward_batch = th.cat(batch.reward)
+        state_action_values = policy_net(state_batch).gather(1, action_batch)
+        next_state_values = th.zeros(BATCH_SIZE)
+        with th.no_grad():
+            next_state_values[non_final_mask] = target_net(non_final_next_states).max(1)[0]
+        expected_state_action_values = (next_state_values * GAMMA) + reward_batch
+        loss = nn.SmoothL1Loss()(state_action_values, expected_state_action_values.unsqueeze(1))
+        optimizer.zero_grad()
+        loss.backward()
+        th.nn.utils.clip_grad_value_(policy_net.parameters(), 100)
+        optimizer.step()
+
+    def run(n: int) -> None:
+        nonlocal state_np
+        state = th.tensor(state_np, dtype=th.float32).unsqueeze(0)
+        for _ in range(n):
+            action = select_action(state)
+            observation, reward, terminated, truncated, _ = env.step(action.item())
+            reward_t = th.tensor([reward])
+            next_state = None if terminated else th.tensor(observation, dtype=th.float32).unsqueeze(0)
+            memory.append(Transition(state, action, next_state, reward_t))  # the tutorial's memory.push
+            state = next_state  # type: ignore[assignment]
+            optimize_model()
+            target_net_state_dict = target_net.state_dict()
+            policy_net_state_dict = policy_net.state_dict()
+            for key in policy_net_state_dict:
+                target_net_state_dict[key] = policy_net_state_dict[key] * TAU + target_net_state_dict[key] * (1 - TAU)
+            target_net.load_state_dict(target_net_state_dict)
+            if terminated or truncated:
+                state_np, _ = env.reset()
+                state = th.tensor(state_np, dtype=th.float32).unsqueeze(0)
+
+    run(warmup)
+    return _timed_steps(run, steps)
+
+
+def bench_floor(steps: int, warmup: int, seed: int = 0) -> float:
+    """
+    The floor: the least work one training step of this algorithm needs, with no framework around it.
+
+    :param steps: env steps to time
+    :param warmup: env steps run first
+    :param seed: random seed
+    :return: env steps per second
+    """
+    th.manual_seed(seed)
+    env = gym.make(ENV_ID)
+    obs, _ = env.reset(seed=seed)
+    q_net = nn.Sequential(nn.Linear(4, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 2))
+    target = nn.Sequential(nn.Linear(4, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 2))
+    target.load_state_dict(q_net.state_dict())
+    params: list[th.Tensor] = list(q_net.parameters())
+    target_params: list[th.Tensor] = list(target.parameters())
+    optimizer = th.optim.AdamW(params, lr=LR, amsgrad=True, fused=True)
+    capacity = 10_000
+    observations, next_observations = th.zeros(capacity, 4), th.zeros(capacity, 4)
+    actions, rewards, dones = th.zeros(capacity, 1, dtype=th.long), th.zeros(capacity, 1), th.zeros(capacity, 1)
+    pos, size = 0, 0
+
+    def run(n: int) -> None:
+        nonlocal obs, pos, size
+        for _ in range(n):
+            obs_t = th.as_tensor(obs)
+            with th.no_grad():
+                action = int(q_net(obs_t).argmax())
+            next_obs, reward, terminated, truncated, _ = env.step(action)
+            observations[pos] = obs_t
+            next_observations[pos] = th.as_tensor(next_obs)
+            actions[pos, 0], rewards[pos, 0], dones[pos, 0] = action, float(reward), float(terminated)
+            pos, size = (pos + 1) % capacity, min(size + 1, capacity)
+            obs = env.reset()[0] if terminated or truncated else next_obs
+            if size < BATCH_SIZE:
+                continue
+            idx = th.randint(0, size, (BATCH_SIZE,))
+            with th.no_grad():
+                next_q = target(next_observations[idx]).max(dim=1, keepdim=True).values
+                td_target = rewards[idx] + (1 - dones[idx]) * GAMMA * next_q
+            loss = F.smooth_l1_loss(q_net(observations[idx]).gather(1, actions[idx]), td_target)
+            for p in params:
+                p.grad = None
+            loss.backward()
+            th.nn.utils.clip_grad_value_(params, 100)
+            optimizer.step()
+            with th.no_grad():
+                th._foreach_lerp_(target_params, params, TAU)
+
+    run(warmup)
+    return _timed_steps(run, steps)
+
+
+BENCHES: dict[str, Callable[[int, int, int], float]] = {
+    "cartdqn": bench_cartdqn,
+    "sb3-dqn": bench_sb3_dqn,
+    "tutorial": bench_tutorial,
+    "floor": bench_floor,
+}
+
+
+class _PhaseTimer:
+    """Accumulates wall time spent inside wrapped callables, per phase name."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def wrap(self, name: str, function: Callable) -> Callable:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+        return timed
+
+
+def cartdqn_phases(steps: int, warmup: int, seed: int = 0) -> dict[str, float]:
+    """
+    Microseconds per env step spent in each phase of CartDQN's ``learn()``, by wrapping the calls that make it.
+
+    :param steps: env steps to profile
+    :param warmup: env steps run first
+    :param seed: random seed
+    :return: phase name -> microseconds per env step (``other``: rollout loop, callbacks, logging)
+    """
+    from sb3_cartdqn import CartDQN
+    from sb3_cartdqn.cartdqn import cartdqn as cartdqn_module
+
+    model = CartDQN("MlpPolicy", ENV_ID, seed=seed, device="cpu")
+    model.learn(warmup)
+    timer = _PhaseTimer()
+    env, buffer, optimizer = model.env, model.replay_buffer, model.policy.optimizer
+    assert env is not None and buffer is not None
+    model._sample_action = timer.wrap("act", model._sample_action)  # type: ignore[method-assign]
+    env.step = timer.wrap("env step", env.step)  # type: ignore[method-assign]
+    buffer.add = timer.wrap("buffer add", buffer.add)  # type: ignore[method-assign]
+    buffer.sample = timer.wrap("sample", buffer.sample)  # type: ignore[method-assign]
+    optimizer.step = timer.wrap("optimizer", optimizer.step)  # type: ignore[method-assign]
+    original_soft_update = cartdqn_module.soft_update
+    cartdqn_module.soft_update = timer.wrap("target update", original_soft_update)  # type: ignore[assignment]
+    model.train = timer.wrap("train", model.train)  # type: ignore[method-assign]
+    try:
+        start = time.perf_counter()
+        model.learn(steps, reset_num_timesteps=False)
+        total = time.perf_counter() - start
+    finally:
+        cartdqn_module.soft_update = original_soft_update
+    seconds = dict(timer.seconds)
+    inner = sum(seconds.get(k, 0.0) for k in ("sample", "optimizer", "target update"))
+    seconds["forward/backward"] = seconds.pop("train") - inner
+    seconds["other"] = total - sum(seconds.values())
+    order = ["act", "env step", "buffer add", "sample", "forward/backward", "optimizer", "target update", "other"]
+    result = {name: seconds.get(name, 0.0) / steps * 1e6 for name in order}
+    result["total"] = total / steps * 1e6
+    return result
+
+
+def run_benchmark(names: list[str], steps: int, warmup: int, repeats: int) -> dict[str, Any]:
+    """
+    Interleave the variants ``repeats`` times (order rotated each repeat) and collect env steps/s.
+
+    :param names: variants to run (keys of ``BENCHES``)
+    :param steps: env steps timed per run
+    :param warmup: env steps before timing (at least one batch, so that learning has started)
+    :param repeats: interleaved repetitions
+    :return: per-variant samples, medians and median ratios
+    """
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for rep in range(repeats):
+        order = names[rep % len(names) :] + names[: rep % len(names)]
+        for name in order:
+            samples[name].append(BENCHES[name](steps, warmup, rep))
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    ratios: dict[str, float] = {}
+    if "cartdqn" in samples:
+        for name in names:
+            if name != "cartdqn":
+                per_repeat = [a / b for a, b in zip(samples["cartdqn"], samples[name], strict=True)]
+                ratios[f"cartdqn / {name}"] = statistics.median(per_repeat)
+    return {"samples": samples, "median_steps_per_s": medians, "median_ratios": ratios}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=3000, help="env steps timed per run")
+    parser.add_argument("--warmup", type=int, default=500, help="env steps before timing (>= 128)")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved repetitions")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--only", nargs="+", choices=list(BENCHES), default=list(BENCHES), help="variants to run")
+    parser.add_argument("--no-phases", action="store_true", help="skip CartDQN's per-phase breakdown")
+    parser.add_argument("--out", default=None, help="write the results as JSON here")
+    args = parser.parse_args(argv)
+    if args.warmup < BATCH_SIZE:
+        parser.error(f"--warmup must be >= {BATCH_SIZE} so that learning has started before timing")
+    th.set_num_threads(args.threads)
+    np.random.seed(0)
+
+    command = "python -m sb3_cartdqn.bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    results = run_benchmark(args.only, args.steps, args.warmup, args.repeats)
+    print(f"$ {command}")
+    print(
+        f"torch {th.__version__}, {th.get_num_threads()} thread(s), {platform.processor() or platform.machine()}, "
+        f"{args.repeats} interleaved repeats of {args.steps} steps after {args.warmup} warm-up steps"
+    )
+    print(f"{'variant':<12}{'median steps/s':>16}{'µs/step':>10}   samples")
+    for name, median in results["median_steps_per_s"].items():
+        values = ", ".join(f"{v:.0f}" for v in results["samples"][name])
+        print(f"{name:<12}{median:>16.0f}{1e6 / median:>10.0f}   [{values}]")
+    for name, ratio in results["median_ratios"].items():
+        print(f"{name:<22} {ratio:.2f}x (median of per-repeat ratios)")
+    if not args.no_phases:
+        phases = cartdqn_phases(args.steps, args.warmup)
+        results["cartdqn_phases_us_per_step"] = phases
+        print("CartDQN time per env step, by phase (µs):")
+        for name, value in phases.items():
+            print(f"  {name:<18}{value:>8.1f}")
+    results.update(
+        command=command,
+        torch=th.__version__,
+        threads=th.get_num_threads(),
+        python=platform.python_version(),
+        machine=platform.machine(),
+        steps=args.steps,
+        warmup=args.warmup,
+        repeats=args.repeats,
+    )
+    if args.out:
+        import os
+
+        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+        with open(args.out, "w") as file:
+            json.dump(results, file, indent=2)
+        print(f"Wrote {args.out}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
