@@ -139,23 +139,26 @@ def time_pipeline(states: list[np.ndarray], pipeline: Pipeline | None) -> float:
     return elapsed / len(states) * 1e6
 
 
-def time_env_steps(n_steps: int, seed: int = 0) -> float:
+def time_env_steps(n_steps: int, seed: int = 0) -> tuple[float, float]:
     """
     :param n_steps: env steps (random actions, resets included)
     :param seed: seed
-    :return: microseconds per ``env.step`` of the registered screen-difference env
+    :return: microseconds per ``env.step`` of the registered screen-difference env, and the fraction of
+        observations that are exactly zero (nothing moved by a whole pixel)
     """
     env = gym.make(SCREEN_DIFF_ID)
     env.reset(seed=seed)
     env.action_space.seed(seed)
+    n_zero = 0
     start = time.perf_counter()
     for _ in range(n_steps):
-        _, _, terminated, truncated, _ = env.step(env.action_space.sample())
+        obs, _, terminated, truncated, _ = env.step(env.action_space.sample())
+        n_zero += not obs.any()
         if terminated or truncated:
             env.reset()
     elapsed = time.perf_counter() - start
     env.close()
-    return elapsed / n_steps * 1e6
+    return elapsed / n_steps * 1e6, n_zero / n_steps
 
 
 def time_training(n_steps: int, batch_size: int, seed: int = 0, device: str = "cpu") -> float:
@@ -225,8 +228,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         print(f"{name:<40} {value:9.0f} {value / render:9.2f} {value - render:17.0f}")
     print(f"ours is {results['tutorial_us'] / results['ours_us']:.2f}x faster than tutorial, ", end="")
     print(f"{results['full-frame_us'] / results['ours_us']:.2f}x faster than full-frame")
-    results["env_step_us"] = time_env_steps(args.steps, args.seed)
+    results["env_step_us"], results["zero_observation_fraction"] = time_env_steps(args.steps, args.seed)
     print(f"{SCREEN_DIFF_ID} env.step (CartPole step + ours): {results['env_step_us']:.0f} us")
+    print(f"observations exactly zero under a random policy: {results['zero_observation_fraction']:.1%}")
     if args.train_steps > 0:
         for batch_size in args.batch_sizes:
             steps_per_second = time_training(args.train_steps, batch_size, args.seed, args.device)
