@@ -2,6 +2,7 @@ import os
 
 from sb3_cartdqn.cartdqn import CartDQN, CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
 from sb3_cartdqn.common.callbacks import PlotDurationsCallback
+from sb3_cartdqn.envs import CartPoleScreenDiff  # registers the pixel env ids
 
 # Read version from file
 version_file = os.path.join(os.path.dirname(__file__), "version.txt")
@@ -11,6 +12,7 @@ with open(version_file) as file_handler:
 __all__ = [
     "CartDQN",
     "CartDQNPolicy",
+    "CartPoleScreenDiff",
     "CnnPolicy",
     "MlpPolicy",
     "MultiInputPolicy",

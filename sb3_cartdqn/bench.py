@@ -21,6 +21,7 @@ parallel processes instead.
 """
 
 import argparse
+import functools
 import json
 import math
 import platform
@@ -240,12 +241,52 @@ def bench_floor(steps: int, warmup: int, seed: int = 0) -> float:
     return _timed_steps(run, steps)
 
 
+def _polyak_soft_update(params: list[th.Tensor], target_params: list[th.Tensor], tau: float) -> None:
+    from stable_baselines3.common.utils import polyak_update
+
+    polyak_update(params, target_params, tau)
+
+
+def bench_cartdqn_ablation(change: str, steps: int, warmup: int, seed: int = 0) -> float:
+    """
+    CartDQN with one speed change undone, to measure what that change buys inside the whole loop.
+
+    :param change: ``fused-adamw`` (back to AdamW's default per-parameter loop), ``foreach-lerp`` (back to SB3's
+        ``polyak_update`` loop), ``mode-flags`` (back to SB3's recursive ``set_training_mode``)
+    :param steps: env steps to time
+    :param warmup: env steps run first
+    :param seed: random seed
+    :return: env steps per second during learning
+    """
+    from stable_baselines3.dqn.policies import DQNPolicy
+
+    from sb3_cartdqn import CartDQN
+    from sb3_cartdqn.cartdqn import cartdqn as cartdqn_module
+
+    policy_kwargs = dict(optimizer_kwargs=dict(fused=False, foreach=False)) if change == "fused-adamw" else None
+    model = CartDQN("MlpPolicy", ENV_ID, seed=seed, device="cpu", policy_kwargs=policy_kwargs)
+    if change == "mode-flags":
+        model.policy.set_training_mode = lambda mode: DQNPolicy.set_training_mode(model.policy, mode)  # type: ignore[method-assign]
+    original_soft_update = cartdqn_module.soft_update
+    if change == "foreach-lerp":
+        cartdqn_module.soft_update = _polyak_soft_update  # type: ignore[assignment]
+    try:
+        model.learn(warmup)
+        return _timed_steps(lambda n: model.learn(n, reset_num_timesteps=False), steps)
+    finally:
+        cartdqn_module.soft_update = original_soft_update
+
+
+ABLATIONS = ("fused-adamw", "foreach-lerp", "mode-flags")
+
 BENCHES: dict[str, Callable[[int, int, int], float]] = {
     "cartdqn": bench_cartdqn,
     "sb3-dqn": bench_sb3_dqn,
     "tutorial": bench_tutorial,
     "floor": bench_floor,
+    **{f"cartdqn-without-{change}": functools.partial(bench_cartdqn_ablation, change) for change in ABLATIONS},
 }
+DEFAULT_BENCHES = ["cartdqn", "sb3-dqn", "tutorial", "floor"]
 
 
 class _PhaseTimer:
@@ -337,7 +378,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--warmup", type=int, default=500, help="env steps before timing (>= 128)")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved repetitions")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
-    parser.add_argument("--only", nargs="+", choices=list(BENCHES), default=list(BENCHES), help="variants to run")
+    parser.add_argument("--only", nargs="+", choices=list(BENCHES), default=DEFAULT_BENCHES, help="variants to run")
+    parser.add_argument(
+        "--ablation", action="store_true", help="also run CartDQN with each speed change undone (what each change buys)"
+    )
     parser.add_argument("--no-phases", action="store_true", help="skip CartDQN's per-phase breakdown")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
@@ -347,18 +391,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     np.random.seed(0)
 
     command = "python -m sb3_cartdqn.bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    results = run_benchmark(args.only, args.steps, args.warmup, args.repeats)
+    names = list(args.only) + ([f"cartdqn-without-{change}" for change in ABLATIONS] if args.ablation else [])
+    results = run_benchmark(names, args.steps, args.warmup, args.repeats)
     print(f"$ {command}")
     print(
         f"torch {th.__version__}, {th.get_num_threads()} thread(s), {platform.processor() or platform.machine()}, "
         f"{args.repeats} interleaved repeats of {args.steps} steps after {args.warmup} warm-up steps"
     )
-    print(f"{'variant':<12}{'median steps/s':>16}{'µs/step':>10}   samples")
+    print(f"{'variant':<34}{'median steps/s':>16}{'µs/step':>10}   samples")
     for name, median in results["median_steps_per_s"].items():
         values = ", ".join(f"{v:.0f}" for v in results["samples"][name])
-        print(f"{name:<12}{median:>16.0f}{1e6 / median:>10.0f}   [{values}]")
+        print(f"{name:<34}{median:>16.0f}{1e6 / median:>10.0f}   [{values}]")
     for name, ratio in results["median_ratios"].items():
-        print(f"{name:<22} {ratio:.2f}x (median of per-repeat ratios)")
+        print(f"{name:<44} {ratio:.2f}x (median of per-repeat ratios)")
     if not args.no_phases:
         phases = cartdqn_phases(args.steps, args.warmup)
         results["cartdqn_phases_us_per_step"] = phases

@@ -9,6 +9,8 @@ from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
+from sb3_cartdqn.common.torch_layers import TutorialCNN
+
 #: The tutorial's hidden layers: ``Linear(n_obs, 128) -> ReLU -> Linear(128, 128) -> ReLU -> Linear(128, n_actions)``.
 TUTORIAL_NET_ARCH = [128, 128]
 
@@ -112,16 +114,22 @@ MlpPolicy = CartDQNPolicy
 
 class CnnPolicy(CartDQNPolicy):
     """
-    Policy class for CartDQN when using images as input.
+    Policy class for CartDQN when using images as input: by default the older pixel tutorial's network,
+    ``TutorialCNN`` (three 5x5 stride-2 convolutions with batch norm) and a single linear head
+    (``Linear(512, n_actions)`` on a 3 x 40 x 90 ``CartPoleScreenDiff`` observation).
+
+    Observations are used as they are (``normalize_images=False``): the screen difference is a float image in
+    [-1, 1]. For ``uint8`` images in [0, 255] pass ``normalize_images=True`` to divide them by 255.
+    Batch-norm running statistics are copied to the target network after every gradient step (``CartDQN.train``).
 
     :param observation_space: Observation space
     :param action_space: Action space
     :param lr_schedule: Learning rate schedule (could be constant)
-    :param net_arch: The specification of the layers after the features extractor
+    :param net_arch: The specification of the layers after the features extractor (default ``[]``: one linear head)
     :param activation_fn: Activation function
-    :param features_extractor_class: Features extractor to use.
+    :param features_extractor_class: Features extractor to use (default ``TutorialCNN``).
     :param features_extractor_kwargs: Keyword arguments to pass to the features extractor.
-    :param normalize_images: Whether to normalize images or not, dividing by 255.0 (True by default)
+    :param normalize_images: Whether to divide ``uint8`` image observations by 255.0 (False by default)
     :param optimizer_class: The optimizer to use, ``th.optim.AdamW`` by default
     :param optimizer_kwargs: Additional keyword arguments, excluding the learning rate, to pass to the optimizer
     """
@@ -133,9 +141,9 @@ class CnnPolicy(CartDQNPolicy):
         lr_schedule: Schedule,
         net_arch: list[int] | None = None,
         activation_fn: type[nn.Module] = nn.ReLU,
-        features_extractor_class: type[BaseFeaturesExtractor] = NatureCNN,
+        features_extractor_class: type[BaseFeaturesExtractor] = TutorialCNN,
         features_extractor_kwargs: dict[str, Any] | None = None,
-        normalize_images: bool = True,
+        normalize_images: bool = False,
         optimizer_class: type[th.optim.Optimizer] = th.optim.AdamW,
         optimizer_kwargs: dict[str, Any] | None = None,
     ) -> None:
@@ -143,7 +151,7 @@ class CnnPolicy(CartDQNPolicy):
             observation_space,
             action_space,
             lr_schedule,
-            net_arch,
+            [] if net_arch is None else net_arch,
             activation_fn,
             features_extractor_class,
             features_extractor_kwargs,
