@@ -7,7 +7,7 @@ import pytest
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.envs import FakeImageEnv
-from stable_baselines3.common.torch_layers import FlattenExtractor
+from stable_baselines3.common.torch_layers import FlattenExtractor, NatureCNN
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from sb3_cartdqn import CartDQN, CnnPolicy, MlpPolicy
@@ -187,8 +187,20 @@ def test_dict_observation_needs_multi_input_policy(policy):
     CartDQN("MultiInputPolicy", DummyVecEnv([_DictEnv]), buffer_size=200, batch_size=32)
 
 
-def test_image_observation_with_mlp_policy():
-    env = DummyVecEnv([lambda: FakeImageEnv(screen_height=36, screen_width=36, n_channels=3)])
+class _FloatImageEnv(gym.Env):
+    """Like the pixel variant's screen difference: a signed float image, channels first."""
+
+    observation_space = spaces.Box(-1.0, 1.0, (3, 40, 90), np.float32)
+    action_space = spaces.Discrete(2)
+
+
+@pytest.mark.parametrize(
+    "env_fn",
+    [lambda: FakeImageEnv(screen_height=36, screen_width=36, n_channels=3), _FloatImageEnv],
+    ids=["uint8", "float"],
+)
+def test_image_observation_with_mlp_policy(env_fn):
+    env = DummyVecEnv([env_fn])
     with pytest.raises(ValueError, match="MlpPolicy got image observations") as error:
         CartDQN("MlpPolicy", env, buffer_size=200, batch_size=32)
     assert "use policy='CnnPolicy'" in str(error.value) and "FlattenExtractor" in str(error.value)
@@ -202,6 +214,15 @@ def test_vector_observation_with_cnn_policy(policy):
     with pytest.raises(ValueError, match="needs image observations") as error:
         CartDQN(policy, "CartPole-v1")
     assert "Use policy='MlpPolicy'" in str(error.value)
+
+
+def test_nature_cnn_needs_uint8_images_unless_told_otherwise():
+    with pytest.raises(ValueError, match=r"uses a CNN \(NatureCNN\).*Use policy='MlpPolicy'"):
+        CartDQN("CnnPolicy", "CartPole-v1", policy_kwargs=dict(features_extractor_class=NatureCNN))
+    env = DummyVecEnv([lambda: _FloatImageEnv()])
+    with pytest.raises(ValueError, match="uint8 in \\[0, 255\\] unless normalize_images=False"):
+        CartDQN("CnnPolicy", env, policy_kwargs=dict(features_extractor_class=NatureCNN, normalize_images=True))
+    CartDQN("CnnPolicy", env, buffer_size=200, batch_size=32, policy_kwargs=dict(features_extractor_class=NatureCNN))
 
 
 class _NonFiniteEnv(gym.Env):
