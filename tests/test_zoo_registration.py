@@ -35,7 +35,7 @@ def test_default_config_is_packaged_and_holds_the_tutorial_settings():
     assert path.is_file(), path
     assert path.parts[-3:] == ("zoo", "hyperparams", "cartdqn.yml")
     config = yaml.safe_load(path.read_text())
-    assert {"default", "CartPole-v1", "CartPoleScreenDiff-v1"} <= set(config)
+    assert {"default", "CartPole-v1", "CartPoleScreenDiff-v1", "CartPoleScreenDiffGray-v1"} <= set(config)
     tutorial = config["CartPole-v1"]
     assert tutorial["policy"] == "MlpPolicy"
     assert tutorial["n_timesteps"] == 50_000
