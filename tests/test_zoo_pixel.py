@@ -21,14 +21,14 @@ def test_pixel_env_trains_and_enjoys_through_the_zoo(tmp_path, monkeypatch, caps
     # Few hundred steps; a small buffer keeps the 3x40x90 float observations light
     small = ["-params", "buffer_size:1000", "learning_starts:64", "batch_size:32"]
     run_zoo(
-        ["train", "--algo", "cartdqn", "--env", PIXEL_ID, "-n", "300", "--eval-freq", "-1", "--seed", "0", *QUICK, *small],
+        ["train", "--algo", "cartdqn", "--env", PIXEL_ID, "-n", "200", "--eval-freq", "-1", "--seed", "0", *QUICK, *small],
         tmp_path,
     )
     run = tmp_path / "logs" / "cartdqn" / f"{PIXEL_ID}_1"
     config = dict(yaml.load((run / PIXEL_ID / "config.yml").read_text(), Loader=yaml.UnsafeLoader))
     assert config["policy"] == "CnnPolicy"
     model = CartDQN.load(run / f"{PIXEL_ID}.zip", device="cpu")
-    assert model.num_timesteps == 300
+    assert model.num_timesteps == 200
     assert len(model.observation_space.shape) == 3
 
     # enjoy's test env would ask for render_mode="human" unless env_kwargs set it: the packaged entry does

@@ -68,3 +68,13 @@ def test_one_slot_buffer_only_inside_the_block(tmp_path):
     with one_slot_buffer_on_load():
         assert isinstance(ALGOS[ALGO_NAME], OneSlotBufferLoader)
     assert ALGOS[ALGO_NAME] is CartDQN
+
+
+def test_tuned_config_is_packaged_and_builds_cartdqn():
+    path = default_config_path().with_name("cartdqn_tuned.yml")
+    tuned = yaml.safe_load(path.read_text())["CartPole-v1"]
+    assert tuned["n_timesteps"] < 50_000  # fewer env steps than RL Zoo's dqn.yml gives CartPole-v1
+    kwargs = {k: v for k, v in tuned.items() if k not in ("n_timesteps", "policy", "policy_kwargs")}
+    model = CartDQN(tuned["policy"], "CartPole-v1", policy_kwargs=eval(tuned["policy_kwargs"]), device="cpu", **kwargs)
+    assert model.policy.net_arch == [256, 256]
+    assert (model.learning_rate, model.tau, model.clip_grad_value) == (6e-4, 0.014, 1.0)
