@@ -1,0 +1,76 @@
+"""Make CartDQN an RL Zoo algorithm named ``cartdqn``, without forking RL Zoo: add it to RL Zoo's own registries."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rl_zoo3.hyperparams_opt import HYPERPARAMS_CONVERTER, HYPERPARAMS_SAMPLER
+from rl_zoo3.utils import ALGOS
+
+from sb3_cartdqn.cartdqn import CartDQN
+from sb3_cartdqn.zoo.hyperparams_opt import convert_cartdqn_params, sample_cartdqn_params
+
+#: The key of CartDQN in RL Zoo (``--algo cartdqn``)
+ALGO_NAME = "cartdqn"
+
+
+def register_cartdqn() -> None:
+    """
+    Add CartDQN to RL Zoo's algorithm registry (``rl_zoo3.ALGOS``), hyperparameter samplers and trial converters.
+    RL Zoo builds its ``--algo`` choices from ``ALGOS`` when ``train``/``enjoy`` create their parser,
+    so call this before them. Calling it again changes nothing.
+    """
+    ALGOS[ALGO_NAME] = CartDQN
+    HYPERPARAMS_SAMPLER[ALGO_NAME] = sample_cartdqn_params
+    HYPERPARAMS_CONVERTER[ALGO_NAME] = convert_cartdqn_params
+
+
+def default_config_path() -> Path:
+    """
+    :return: the hyperparameter file RL Zoo reads for ``--algo cartdqn`` when no ``-conf`` is given
+        (``hyperparams/cartdqn.yml``, shipped inside the package)
+    """
+    return Path(str(resources.files("sb3_cartdqn.zoo") / "hyperparams" / f"{ALGO_NAME}.yml"))
+
+
+class OneSlotBufferLoader:
+    """
+    Stands in for CartDQN in ``rl_zoo3.ALGOS`` while RL Zoo's ``enjoy`` runs. ``enjoy`` gives a 1-slot replay buffer
+    only to the algorithm names in its own hard-coded list (``dqn``, ``qrdqn``, ...); this ``load`` does the same for
+    ``cartdqn``, so that watching an agent does not allocate its training buffer.
+
+    :param algo_class: the algorithm class to load with
+    """
+
+    def __init__(self, algo_class: type[CartDQN] = CartDQN) -> None:
+        self.algo_class = algo_class
+
+    def load(self, path: str, **kwargs: Any) -> CartDQN:
+        """
+        ``algo_class.load`` with ``buffer_size=1`` (and no memory-optimised buffer, which needs more than one slot),
+        unless the caller sets them.
+
+        :param path: the saved model
+        :param kwargs: passed on to ``algo_class.load``
+        :return: the loaded model
+        """
+        kwargs.setdefault("buffer_size", 1)
+        kwargs.setdefault("optimize_memory_usage", False)
+        return self.algo_class.load(path, **kwargs)
+
+
+@contextmanager
+def one_slot_buffer_on_load() -> Iterator[None]:
+    """
+    Within the block, ``rl_zoo3.ALGOS["cartdqn"].load`` loads with a 1-slot replay buffer (see ``OneSlotBufferLoader``).
+    Only for ``enjoy``: ``train -i`` (continue training) must load the full buffer, so ``ALGOS`` is restored after.
+    """
+    register_cartdqn()
+    previous = ALGOS[ALGO_NAME]
+    ALGOS[ALGO_NAME] = OneSlotBufferLoader(CartDQN)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        ALGOS[ALGO_NAME] = previous
