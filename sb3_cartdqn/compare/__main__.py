@@ -1,0 +1,3 @@
+from sb3_cartdqn.compare.cli import main
+
+main()

@@ -1,0 +1,248 @@
+"""
+Aggregate the runs of a comparison: per-run tables (CSV), the per-algorithm markdown table and the learning curves.
+"""
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from pytablewriter import MarkdownTableWriter
+
+RUN_COLUMNS = (
+    "algorithm",
+    "seed",
+    "status",
+    "timesteps",
+    "final_mean_return",
+    "final_std_return",
+    "solved",
+    "first_solved_timesteps",
+    "first_solved_train_seconds",
+    "train_seconds",
+    "eval_seconds",
+    "learn_seconds",
+    "env_steps_per_second",
+    "error",
+)
+EVALUATION_COLUMNS = ("algorithm", "seed", "timesteps", "train_seconds", "mean_return", "std_return")
+SUMMARY_COLUMNS = (
+    "algorithm",
+    "runs",
+    "crashed",
+    "final_mean",
+    "final_std",
+    "seeds_solved",
+    "median_steps_to_threshold",
+    "median_seconds_to_threshold",
+    "seeds_reaching_threshold",
+    "env_steps_per_second",
+)
+
+
+def runs_frame(results: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """
+    :param results: run results (see ``run_one``)
+    :return: one row per run, columns ``RUN_COLUMNS`` (the last line of a crash's traceback in ``error``)
+    """
+    rows = []
+    for result in results:
+        row = {column: result.get(column) for column in RUN_COLUMNS}
+        if row["error"]:
+            row["error"] = row["error"].strip().splitlines()[-1]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+
+
+def evaluations_frame(results: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """
+    :param results: run results
+    :return: one row per evaluation of each run, columns ``EVALUATION_COLUMNS``
+    """
+    frames = [
+        pd.DataFrame({"algorithm": result["algorithm"], "seed": result["seed"], **result["evaluations"]})
+        for result in results
+        if result["evaluations"]["timesteps"]
+    ]
+    if not frames:
+        return pd.DataFrame(columns=list(EVALUATION_COLUMNS))
+    return pd.concat(frames, ignore_index=True)[list(EVALUATION_COLUMNS)]
+
+
+def median_to_threshold(values: pd.Series) -> float:
+    """
+    Median over all seeds of the position of the first evaluation at or above the threshold, counting seeds that
+    never reached it as infinitely late (so the median is infinite when half of the seeds or more never reached it).
+
+    :param values: one value per seed, NaN/None for seeds that never reached the threshold
+    :return: the median (``inf`` if not reached by enough seeds, NaN if there are no seeds)
+    """
+    array = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    if len(array) == 0:
+        return float("nan")
+    return float(np.median(np.where(np.isnan(array), np.inf, array)))
+
+
+def summarize(runs: pd.DataFrame, algorithms: Sequence[str]) -> pd.DataFrame:
+    """
+    Per-algorithm summary of the runs. Crashed runs count in ``runs`` and ``crashed`` and as unsolved seeds;
+    the final return statistics are over the runs that finished.
+
+    :param runs: the frame of :func:`runs_frame`
+    :param algorithms: the algorithms, in table order
+    :return: one row per algorithm, columns ``SUMMARY_COLUMNS``
+    """
+    rows = []
+    for name in algorithms:
+        group = runs[runs["algorithm"] == name]
+        finished = group[group["status"] == "ok"]
+        final = finished["final_mean_return"].to_numpy(dtype=np.float64)
+        rows.append(
+            {
+                "algorithm": name,
+                "runs": len(group),
+                "crashed": int((group["status"] != "ok").sum()),
+                "final_mean": float(np.mean(final)) if len(final) else float("nan"),
+                "final_std": float(np.std(final)) if len(final) else float("nan"),
+                "seeds_solved": int(finished["solved"].astype(bool).sum()),
+                "median_steps_to_threshold": median_to_threshold(group["first_solved_timesteps"]),
+                "median_seconds_to_threshold": median_to_threshold(group["first_solved_train_seconds"]),
+                "seeds_reaching_threshold": int(group["first_solved_timesteps"].notna().sum()),
+                "env_steps_per_second": float(np.mean(finished["env_steps_per_second"].to_numpy(dtype=np.float64)))
+                if len(finished)
+                else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+
+
+def _number(value: float, digits: int = 0) -> str:
+    if np.isnan(value):
+        return "n/a"
+    if np.isinf(value):
+        return "not reached"
+    return f"{value:,.{digits}f}"
+
+
+def markdown_table(summary: pd.DataFrame, threshold: float) -> str:
+    """
+    :param summary: the frame of :func:`summarize`
+    :param threshold: the solved threshold (for the headers)
+    :return: the summary as a markdown table
+    """
+    headers = [
+        "algorithm",
+        "final greedy return, mean ± std over seeds",
+        f"seeds solved (final mean ≥ {threshold:g})",
+        f"median env steps to first eval ≥ {threshold:g}",
+        f"median training seconds to first eval ≥ {threshold:g}",
+        "env steps/s",
+        "crashed runs",
+    ]
+    rows = []
+    for row in summary.itertuples(index=False):
+        finished = row.runs - row.crashed
+        rows.append(
+            [
+                row.algorithm,
+                f"{_number(row.final_mean, 1)} ± {_number(row.final_std, 1)}",
+                f"{row.seeds_solved}/{row.runs}",
+                f"{_number(row.median_steps_to_threshold)} ({row.seeds_reaching_threshold}/{row.runs} reached)",
+                f"{_number(row.median_seconds_to_threshold, 1)}",
+                _number(row.env_steps_per_second),
+                f"{row.crashed}" if finished or not row.runs else f"{row.crashed} (all)",
+            ]
+        )
+    writer = MarkdownTableWriter(headers=headers, value_matrix=rows, margin=1)
+    return writer.dumps()
+
+
+def _stack(curves: Sequence[Sequence[float]]) -> np.ndarray:
+    """Stack curves of different lengths (a crashed run stops early) into a NaN-padded (runs, evaluations) array."""
+    length = max(len(curve) for curve in curves)
+    array = np.full((len(curves), length), np.nan)
+    for index, curve in enumerate(curves):
+        array[index, : len(curve)] = curve
+    return array
+
+
+def plot_learning_curves(evaluations: pd.DataFrame, algorithms: Sequence[str], threshold: float, title: str = "") -> Figure:
+    """
+    Mean evaluation return across seeds (line) and its standard deviation (band), against env steps (left) and
+    against training wall-clock seconds (right, the mean across seeds of the time at each evaluation).
+
+    :param evaluations: the frame of :func:`evaluations_frame`
+    :param algorithms: the algorithms, in legend order
+    :param threshold: the solved threshold (dashed line)
+    :param title: figure title
+    :return: the figure
+    """
+    fig = Figure(figsize=(13, 5), dpi=100)
+    ax_steps, ax_seconds = fig.subplots(1, 2, sharey=True)
+    for name in algorithms:
+        group = evaluations[evaluations["algorithm"] == name]
+        if group.empty:
+            continue
+        seeds = [seed_group for _, seed_group in group.groupby("seed")]
+        returns = _stack([seed_group["mean_return"].to_numpy() for seed_group in seeds])
+        steps = _stack([seed_group["timesteps"].to_numpy() for seed_group in seeds])
+        seconds = _stack([seed_group["train_seconds"].to_numpy() for seed_group in seeds])
+        mean, std = np.nanmean(returns, axis=0), np.nanstd(returns, axis=0)
+        label = f"{name} ({len(seeds)} seeds)"
+        for ax, x in ((ax_steps, np.nanmean(steps, axis=0)), (ax_seconds, np.nanmean(seconds, axis=0))):
+            (line,) = ax.plot(x, mean, label=label, linewidth=1.8)
+            ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.15)
+    for ax, xlabel in ((ax_steps, "env steps"), (ax_seconds, "training wall-clock seconds (evaluations excluded)")):
+        ax.axhline(threshold, color="gray", linestyle="--", linewidth=1)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    ax_steps.set_ylabel("greedy evaluation return (mean ± std over seeds)")
+    ax_steps.legend(loc="upper left", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def write_report(out: str, results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str, str]:
+    """
+    Write ``runs.csv``, ``evaluations.csv``, ``summary.md``, ``learning_curves.png`` and ``results.json`` in ``out``.
+
+    :param out: the invocation's folder
+    :param results: all run results (crashed ones included)
+    :param meta: the invocation's record (command, versions, settings, ``algorithms`` in order, ``solved_threshold``)
+    :return: ``{kind: path}`` of the written files, and the markdown table under ``table``
+    """
+    algorithms = [record["name"] for record in meta["algorithms"]]
+    threshold = float(meta["solved_threshold"])
+    runs = runs_frame(results)
+    evaluations = evaluations_frame(results)
+    summary = summarize(runs, algorithms)
+    table = markdown_table(summary, threshold)
+    paths = {
+        "runs": os.path.join(out, "runs.csv"),
+        "evaluations": os.path.join(out, "evaluations.csv"),
+        "summary": os.path.join(out, "summary.md"),
+        "figure": os.path.join(out, "learning_curves.png"),
+        "results": os.path.join(out, "results.json"),
+    }
+    runs.to_csv(paths["runs"], index=False)
+    evaluations.to_csv(paths["evaluations"], index=False)
+    title = f"{meta['env_id']}: {meta['seeds']} seeds x {meta['timesteps']:,} env steps"
+    plot_learning_curves(evaluations, algorithms, threshold, title).savefig(paths["figure"])
+    lines = [f"# {title}", "", table, ""]
+    crashed = [result for result in results if result["status"] != "ok"]
+    for name, reason in meta.get("skipped", {}).items():
+        lines.append(f"- skipped `{name}`: {reason}")
+    for result in crashed:
+        lines.append(f"- crashed `{result['algorithm']}` seed {result['seed']}: {runs_frame([result])['error'][0]}")
+    lines += ["", f"Command: `{meta['command']}`", ""]
+    with open(paths["summary"], "w") as file:
+        file.write("\n".join(lines))
+    with open(paths["results"], "w") as file:
+        summary_records = json.loads(summary.to_json(orient="records"))  # inf and NaN become null
+        json.dump({**meta, "summary": summary_records, "runs": list(results)}, file, indent=1)
+    return {**paths, "table": table}

@@ -1,0 +1,81 @@
+"""The comparison command end to end at a tiny budget: every algorithm, 2 seeds, and the files and columns it writes."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sb3_cartdqn.compare import build_algorithms, main
+from sb3_cartdqn.compare.algorithms import ALGORITHM_NAMES, linear_exploration_fraction
+from sb3_cartdqn.compare.report import median_to_threshold
+from sb3_cartdqn.compare.run import first_reaching
+
+
+def test_compare_tiny_end_to_end(tmp_path):
+    out = tmp_path / "cmp"
+    argv = ["--seeds", "2", "--timesteps", "1500", "--eval-freq", "500", "--eval-episodes", "2"]
+    argv += ["--final-eval-episodes", "2", "--jobs", "2", "--out", str(out), "--no-progress-bar"]
+    outcome = main(argv)
+
+    runs = pd.read_csv(out / "runs.csv")
+    assert len(runs) == 2 * len(ALGORITHM_NAMES)
+    assert set(runs["algorithm"]) == set(ALGORITHM_NAMES)
+    assert (runs["status"] == "ok").all(), runs["error"].tolist()
+    assert (runs["timesteps"] >= 1500).all()  # dqn-zoo collects 256 steps per rollout, so it may overshoot
+    for column in ("final_mean_return", "final_std_return", "solved", "first_solved_timesteps", "env_steps_per_second"):
+        assert column in runs.columns
+    assert (runs["env_steps_per_second"] > 0).all()
+
+    evaluations = pd.read_csv(out / "evaluations.csv")
+    assert list(evaluations.columns) == ["algorithm", "seed", "timesteps", "train_seconds", "mean_return", "std_return"]
+    per_run = evaluations.groupby(["algorithm", "seed"]).size()
+    assert (per_run == 3).all()  # evaluations at 500, 1000, 1500 env steps
+
+    summary = (out / "summary.md").read_text()
+    for name in ALGORITHM_NAMES:
+        assert f"| {name}" in summary
+    assert "seeds solved" in summary and "env steps/s" in summary and "Command: `python -m sb3_cartdqn.compare" in summary
+    assert (out / "learning_curves.png").stat().st_size > 10_000
+
+    results = json.loads((out / "results.json").read_text())
+    assert results["versions"]["stable-baselines3"] and results["versions"]["torch"]
+    assert [a["name"] for a in results["algorithms"]] == list(ALGORITHM_NAMES)
+    zoo = {a["name"]: a for a in results["algorithms"]}
+    assert "rl_zoo3" in zoo["dqn-zoo"]["source"] and zoo["dqn-zoo"]["zoo_n_timesteps"] == 50_000
+    assert len(results["runs"]) == len(runs)
+    assert outcome["meta"]["seeds"] == 2
+    # RL Zoo's layout: EvalCallback's evaluations.npz per run
+    assert np.load(out / "runs" / "cartdqn-tutorial" / "CartPole-v1_0" / "evaluations.npz")["results"].shape == (3, 2)
+
+
+def test_zoo_settings_come_from_rl_zoo_files():
+    configs, skipped = build_algorithms(["dqn-zoo", "qrdqn-zoo", "cartdqn-tuned"], "CartPole-v1", 50_000)
+    assert not skipped
+    by_name = {config.name: config for config in configs}
+    dqn = by_name["dqn-zoo"]
+    assert dqn.raw_hyperparams is not None and dqn.raw_hyperparams["policy_kwargs"] == "dict(net_arch=[256, 256])"
+    assert dqn.kwargs["policy_kwargs"] == dict(net_arch=[256, 256])  # evaluated as RL Zoo does
+    assert callable(dqn.kwargs["learning_rate"])  # "lin_..." became RL Zoo's linear schedule
+    assert "cartdqn_tuned.yml" in by_name["cartdqn-tuned"].source
+
+
+def test_crashed_run_is_reported(tmp_path):
+    """An algorithm whose construction fails shows up as a crashed run, not a missing one."""
+    from sb3_cartdqn.compare.cli import run_all
+    from sb3_cartdqn.compare.run import RunTask
+
+    config = build_algorithms(["cartdqn-tutorial"], "CartPole-v1", 1000)[0][0]
+    broken = type(config)(**{**config.__dict__, "kwargs": {"tau": 5.0}})
+    task = RunTask(broken, "CartPole-v1", 0, 1000, 500, 1, 1, 475.0, str(tmp_path / "run"))
+    (result,) = run_all([task], jobs=1, progress_bar=False)
+    assert result["status"] == "crashed" and "invalid tau=5.0" in result["error"]
+
+
+def test_helpers():
+    assert linear_exploration_fraction(50_000) == pytest.approx(0.04)
+    assert linear_exploration_fraction(1000) == 1.0
+    assert first_reaching([10, 480, 500], 475, [1, 2, 3]) == 2.0
+    assert first_reaching([10, 20], 475, [1, 2]) is None
+    assert median_to_threshold(pd.Series([100.0, None, 300.0])) == 300.0
+    assert median_to_threshold(pd.Series([100.0, None, None])) == np.inf
