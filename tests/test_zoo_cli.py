@@ -8,7 +8,7 @@ import optuna
 import pytest
 import yaml
 from matplotlib import pyplot as plt
-from zoo_helpers import QUICK, finish_zoo, run_zoo, start_zoo
+from zoo_helpers import QUICK, QUICK_OPTIMIZE, finish_zoo, run_zoo, start_zoo
 
 from sb3_cartdqn import CartDQN
 from sb3_cartdqn.zoo import default_config_path
@@ -132,21 +132,7 @@ def test_optimize_then_reload_a_trial(tmp_path):
             "train",
             *common,
             "-optimize",
-            "--n-trials",
-            "2",
-            "-n",
-            "300",
-            "--n-evaluations",
-            "1",
-            "--eval-episodes",
-            "2",
-            "--sampler",
-            "random",
-            "--pruner",
-            "none",
-            "--no-optim-plots",
-            "-params",
-            "learning_starts:64",
+            *QUICK_OPTIMIZE,
         ],
         tmp_path,
     )

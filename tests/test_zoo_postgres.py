@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import optuna
 import pytest
-from zoo_helpers import QUICK, finish_zoo, start_zoo
+from zoo_helpers import QUICK, QUICK_OPTIMIZE, finish_zoo, start_zoo
 
 URL_VARIABLE = "CARTDQN_TEST_POSTGRES_URL"
 DATABASE = "cartdqn_test"
@@ -117,21 +117,7 @@ def test_two_workers_share_one_study(postgres_url, tmp_path, capsys):
         postgres_url,
         "--study-name",
         study_name,
-        "--n-trials",
-        "2",
-        "-n",
-        "300",
-        "--n-evaluations",
-        "1",
-        "--eval-episodes",
-        "2",
-        "--sampler",
-        "random",
-        "--pruner",
-        "none",
-        "--no-optim-plots",
-        "-params",
-        "learning_starts:64",
+        *QUICK_OPTIMIZE,
     ]
     # Create the study (and the database schema) once before the workers start, as one does before starting workers on
     # several machines: on an empty database, two workers creating the schema at the same moment collide

@@ -9,6 +9,13 @@ from pathlib import Path
 QUICK = ["--num-threads", "1", "--verbose", "0", "--device", "cpu"]
 
 
+#: ``-optimize`` flags for a 2-trial study that finishes in seconds (random sampler, no pruning, tiny trials)
+QUICK_OPTIMIZE = [
+    "--n-trials", "2", "-n", "300", "--n-evaluations", "1", "--eval-episodes", "2",
+    "--sampler", "random", "--pruner", "none", "--no-optim-plots", "-params", "learning_starts:64",
+]  # fmt: skip
+
+
 def zoo_env() -> dict[str, str]:
     """The environment of a zoo subprocess: no display, no GUI backend, one thread."""
     return {**os.environ, "SDL_VIDEODRIVER": "dummy", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
