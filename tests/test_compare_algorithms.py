@@ -1,0 +1,113 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import rl_zoo3
+import torch as th
+import yaml
+from sb3_contrib import QRDQN
+from stable_baselines3 import DQN
+
+from sb3_cartdqn import CartDQN
+from sb3_cartdqn.compare.algorithms import (
+    ALGORITHM_NAMES,
+    TUTORIAL_EPS_DECAY,
+    TUTORIAL_EPS_END,
+    TUTORIAL_EPS_START,
+    build_algorithms,
+    dqn_tutorial_like,
+    find_tuned_entry,
+    linear_exploration_fraction,
+    load_zoo_hyperparams,
+)
+
+
+def zoo_entry(algo: str, env_id: str = "CartPole-v1") -> dict:
+    path = os.path.join(os.path.dirname(rl_zoo3.__file__), "hyperparams", f"{algo}.yml")
+    with open(path) as file:
+        return yaml.safe_load(file)[env_id]
+
+
+@pytest.mark.parametrize("name, algo, algo_class", [("dqn-zoo", "dqn", DQN), ("qrdqn-zoo", "qrdqn", QRDQN)])
+def test_zoo_configs_come_from_rl_zoo_files(name, algo, algo_class, tmp_path):
+    (config,), skipped = build_algorithms([name], "CartPole-v1", 12_345)
+    entry = zoo_entry(algo)
+    assert skipped == {}
+    assert config.algo_class is algo_class
+    assert config.policy == entry["policy"]
+    assert config.zoo_n_timesteps == int(entry["n_timesteps"])
+    assert config.raw_hyperparams == entry
+    # RL Zoo's preprocessing: the policy_kwargs string evaluated, the learning rate made a schedule
+    assert config.kwargs["policy_kwargs"] == eval(entry["policy_kwargs"])
+    assert callable(config.kwargs["learning_rate"])
+    assert config.kwargs["learning_rate"](1.0) == pytest.approx(entry["learning_rate"])
+    for key in ("batch_size", "buffer_size", "learning_starts", "train_freq", "gradient_steps", "exploration_fraction"):
+        assert config.kwargs[key] == entry[key]
+    assert "n_timesteps" not in config.kwargs and "policy" not in config.kwargs
+    json.dumps(config.record())  # the record is JSON
+
+
+def test_linear_exploration_explores_as_much_as_the_tutorial():
+    total = 50_000
+    fraction = linear_exploration_fraction(total)
+    steps = np.arange(total)
+    exponential = TUTORIAL_EPS_END + (TUTORIAL_EPS_START - TUTORIAL_EPS_END) * np.exp(-steps / TUTORIAL_EPS_DECAY)
+    ramp = fraction * total
+    linear = np.where(
+        steps < ramp, TUTORIAL_EPS_START + (TUTORIAL_EPS_END - TUTORIAL_EPS_START) * steps / ramp, TUTORIAL_EPS_END
+    )
+    # the same expected number of extra random actions
+    assert np.sum(linear - TUTORIAL_EPS_END) == pytest.approx(np.sum(exponential - TUTORIAL_EPS_END), rel=1e-3)
+    # above the exponential at first, below it from ~1.59 * EPS_DECAY on
+    below = steps[(steps > 0) & (linear < exponential)]
+    assert np.all(linear[1 : below[0]] > exponential[1 : below[0]])
+    assert 1_550 < below[0] < 1_650
+    assert linear_exploration_fraction(1_000) == 1.0
+    with pytest.raises(ValueError, match="positive"):
+        linear_exploration_fraction(0)
+
+
+def test_dqn_tutorial_like_builds_the_tutorial_network_and_optimizer():
+    config = dqn_tutorial_like(50_000)
+    model = config.algo_class(config.policy, "CartPole-v1", **config.kwargs)
+    assert isinstance(model, DQN)
+    assert isinstance(model.policy.optimizer, th.optim.AdamW)
+    assert model.policy.optimizer.param_groups[0]["amsgrad"] is True
+    assert [layer.out_features for layer in model.q_net.q_net if isinstance(layer, th.nn.Linear)] == [128, 128, 2]
+    assert model.exploration_schedule(1.0) == pytest.approx(TUTORIAL_EPS_START)
+    assert model.exploration_schedule(1.0 - 2_000 / 50_000) == pytest.approx(TUTORIAL_EPS_END)
+    assert (model.tau, model.target_update_interval, model.batch_size, model.buffer_size) == (0.005, 1, 128, 10_000)
+
+
+def test_tuned_is_skipped_with_a_reason_when_no_yaml(tmp_path):
+    configs, skipped = build_algorithms(list(ALGORITHM_NAMES), "CartPole-v1", 1_000, hyperparams_dir=str(tmp_path))
+    assert [config.name for config in configs] == [name for name in ALGORITHM_NAMES if name != "cartdqn-tuned"]
+    assert "cartdqn_tuned.yml" in skipped["cartdqn-tuned"] and "--tuned-config" in skipped["cartdqn-tuned"]
+
+
+@pytest.mark.parametrize("file_name, key", [("cartdqn_tuned.yml", "CartPole-v1"), ("cartdqn.yml", "CartPole-v1-tuned")])
+def test_tuned_is_read_from_the_yaml(tmp_path, file_name, key):
+    entries = {key: {"n_timesteps": 30_000, "policy": "MlpPolicy", "tau": 0.01, "policy_kwargs": "dict(net_arch=[64, 64])"}}
+    if file_name == "cartdqn.yml":
+        entries["CartPole-v1"] = {"n_timesteps": 50_000, "policy": "MlpPolicy"}  # the tutorial entry is not the tuned one
+    (tmp_path / file_name).write_text(yaml.safe_dump(entries))
+    (config,), skipped = build_algorithms(["cartdqn-tuned"], "CartPole-v1", 1_000, hyperparams_dir=str(tmp_path))
+    assert skipped == {}
+    assert config.algo_class is CartDQN
+    assert config.kwargs == {"tau": 0.01, "policy_kwargs": {"net_arch": [64, 64]}}
+    assert config.zoo_n_timesteps == 30_000
+    assert config.settings()["exploration_decay"] == 1000.0  # CartDQN's defaults fill in the rest
+
+
+def test_bad_tuned_inputs_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--tuned-config"):
+        find_tuned_entry("CartPole-v1", config=str(tmp_path / "missing.yml"))
+    path = tmp_path / "tuned.yml"
+    path.write_text(yaml.safe_dump({"CartPole-v1": {"n_timesteps": 1, "policy": "MlpPolicy", "normalize": True}}))
+    with pytest.raises(ValueError, match="normalize"):
+        load_zoo_hyperparams("cartdqn", "CartPole-v1", 1_000, config=str(path))
+    with pytest.raises(ValueError, match="No entry 'other'"):
+        load_zoo_hyperparams("cartdqn", "CartPole-v1", 1_000, config=str(path), key="other")
+    with pytest.raises(ValueError, match="Unknown algorithm"):
+        build_algorithms(["dqn"], "CartPole-v1", 1_000)
