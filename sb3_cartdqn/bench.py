@@ -1,5 +1,5 @@
 """
-Training speed of CartDQN beside stock SB3 DQN, the tutorial's own loop, and the floor, measured side by side.
+Training speed of CartDQN beside stock SB3 DQN, the tutorial's own loop and two floors, measured side by side.
 
     python -m sb3_cartdqn.bench --steps 3000 --repeats 5 --out results/bench.json
 
@@ -11,9 +11,12 @@ the median of the per-repeat ratios, so that machine noise hits all variants ali
 - ``cartdqn``: ``CartDQN("MlpPolicy", "CartPole-v1")`` through ``learn()`` (SB3's VecEnv, Monitor, callbacks, logger).
 - ``sb3-dqn``: stock SB3 ``DQN`` configured as closely as SB3 allows (norm clipping instead of value clipping).
 - ``tutorial``: the tutorial's loop as it is written (deque of tensors, ``torch.cat``, soft update via ``state_dict``).
-- ``floor``: the least work one step needs, no framework: one CartPole step, one forward to act, a write into and
-  a sample of 128 from preallocated tensors, one forward/backward, value clipping, one fused AMSGrad AdamW step,
-  one fused soft update.
+- ``bare-loop``: the least Python one step needs, no framework: one CartPole step, one forward to act, a write
+  into and a sample of 128 from preallocated tensors, one forward/backward, value clipping, one fused AMSGrad AdamW
+  step, one fused soft update.
+- ``kernel-floor``: the summed time of the kernels a step cannot avoid, each timed alone (:func:`kernel_floor`):
+  the raw CartPole step, a batch-1 forward, the batch-128 forward/backward, the fused AdamW kernel, the clamps and
+  the lerp. Every variant's time per step is also given as a multiple of it.
 
 Torch runs on one thread by default (``--threads``): this network is so small (17k parameters, batch 128) that
 intra-op parallelism costs more in synchronisation than it gains, and one thread per process lets seeds run in
@@ -189,7 +192,7 @@ def bench_tutorial(steps: int, warmup: int, seed: int = 0) -> float:
 
 def bench_floor(steps: int, warmup: int, seed: int = 0) -> float:
     """
-    The floor: the least work one training step of this algorithm needs, with no framework around it.
+    The bare loop: the least Python one training step of this algorithm needs, with no framework around it.
 
     :param steps: env steps to time
     :param warmup: env steps run first
@@ -247,17 +250,39 @@ def _polyak_soft_update(params: list[th.Tensor], target_params: list[th.Tensor],
     polyak_update(params, target_params, tau)
 
 
+def _buffer_sample(buffer: Any, batch_size: int, env: Any = None) -> Any:
+    return buffer.sample(batch_size, env=env)
+
+
+#: What each speed change replaces, undone one at a time by ``bench_cartdqn_ablation``
+ABLATIONS = (
+    "fused-adamw",
+    "direct-adamw",
+    "foreach-lerp",
+    "mode-flags",
+    "fast-sampling",
+    "mlp-forward",
+    "direct-clip",
+    "no-copy-store",
+)
+
+
 def bench_cartdqn_ablation(change: str, steps: int, warmup: int, seed: int = 0) -> float:
     """
     CartDQN with one speed change undone, to measure what that change buys inside the whole loop.
 
-    :param change: ``fused-adamw`` (back to AdamW's default per-parameter loop), ``foreach-lerp`` (back to SB3's
-        ``polyak_update`` loop), ``mode-flags`` (back to SB3's recursive ``set_training_mode``)
+    :param change: ``fused-adamw`` (AdamW's default per-parameter loop instead of the fused kernel),
+        ``direct-adamw`` (``optimizer.step()`` instead of calling the fused kernel directly),
+        ``foreach-lerp`` (SB3's ``polyak_update`` loop), ``mode-flags`` (SB3's recursive ``set_training_mode``),
+        ``fast-sampling`` (SB3's ``ReplayBuffer.sample``), ``mlp-forward`` (the network's modules instead of
+        ``MlpForward``), ``direct-clip`` (``torch.nn.utils.clip_grad_value_``), ``no-copy-store`` (SB3's
+        ``_store_transition``, which deep-copies every new observation)
     :param steps: env steps to time
     :param warmup: env steps run first
     :param seed: random seed
     :return: env steps per second during learning
     """
+    from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
     from stable_baselines3.dqn.policies import DQNPolicy
 
     from sb3_cartdqn import CartDQN
@@ -267,26 +292,155 @@ def bench_cartdqn_ablation(change: str, steps: int, warmup: int, seed: int = 0) 
     model = CartDQN("MlpPolicy", ENV_ID, seed=seed, device="cpu", policy_kwargs=policy_kwargs)
     if change == "mode-flags":
         model.policy.set_training_mode = lambda mode: DQNPolicy.set_training_mode(model.policy, mode)  # type: ignore[method-assign]
-    original_soft_update = cartdqn_module.soft_update
-    if change == "foreach-lerp":
-        cartdqn_module.soft_update = _polyak_soft_update  # type: ignore[assignment]
+    if change == "direct-adamw":
+        model._optimizer_step.step = model.policy.optimizer.step  # type: ignore[method-assign]
+    if change == "mlp-forward":
+        model._q_forward, model._q_target_forward = model.q_net, model.q_net_target
+    if change == "no-copy-store":
+        model._store_transition = functools.partial(OffPolicyAlgorithm._store_transition, model)  # type: ignore[method-assign]
+    patches = {
+        "foreach-lerp": ("soft_update", _polyak_soft_update),
+        "fast-sampling": ("sample_replay", _buffer_sample),
+        "direct-clip": ("clip_grad_value", th.nn.utils.clip_grad_value_),
+    }
+    originals = {name: getattr(cartdqn_module, name) for name, _ in patches.values()}
+    if change in patches:
+        setattr(cartdqn_module, *patches[change])
     try:
         model.learn(warmup)
         return _timed_steps(lambda n: model.learn(n, reset_num_timesteps=False), steps)
     finally:
-        cartdqn_module.soft_update = original_soft_update
+        for name, original in originals.items():
+            setattr(cartdqn_module, name, original)
 
 
-ABLATIONS = ("fused-adamw", "foreach-lerp", "mode-flags")
+def _mean_us(function: Callable[[], Any], calls: int) -> float:
+    """Mean microseconds per call of ``function`` over ``calls`` calls, after a tenth as many warm-up calls."""
+    for _ in range(max(1, calls // 10)):
+        function()
+    start = time.perf_counter()
+    for _ in range(calls):
+        function()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def kernel_floor(calls: int = 2000, seed: int = 0) -> dict[str, float]:
+    """
+    The kernel floor: the time of the computations one training step of the tutorial cannot avoid, each timed
+    alone in a tight loop and summed. Everything else a step does (framework calls, sampling bookkeeping,
+    VecEnv/Monitor/callbacks, logging) is overhead above this floor.
+
+    - ``env step``: the raw ``CartPoleEnv.step`` (no wrappers), with a reset when the pole falls;
+    - ``act``: a batch-1 forward of the 4-128-128-2 MLP (three ``addmm``, two ReLU) and its argmax, no autograd;
+    - ``forward/backward``: target forward on 128 next observations, the TD target, online forward on 128
+      observations, gather, Huber loss and its backward;
+    - ``optimizer``: the fused AMSGrad AdamW kernel (with its step-counter increment);
+    - ``clip``: ``clamp_min_`` and ``clamp_max_`` over the gradients;
+    - ``target update``: ``_foreach_lerp_`` of the target parameters.
+
+    :param calls: calls timed per kernel
+    :param seed: random seed
+    :return: kernel name -> microseconds per call, and ``total``
+    """
+    th.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    env: Any = gym.make(ENV_ID).unwrapped
+    env.reset(seed=seed)
+
+    def env_step() -> None:
+        _, _, terminated, _, _ = env.step(int(rng.integers(2)))
+        if terminated:
+            env.reset()
+
+    def mlp() -> list[th.Tensor]:
+        layers = [nn.Linear(4, 128), nn.Linear(128, 128), nn.Linear(128, 2)]
+        return [tensor for layer in layers for tensor in (layer.weight, layer.bias)]
+
+    def forward(params: list[th.Tensor], x: th.Tensor) -> th.Tensor:
+        x = th.relu(th.addmm(params[1], x, params[0].t()))
+        x = th.relu(th.addmm(params[3], x, params[2].t()))
+        return th.addmm(params[5], x, params[4].t())
+
+    params, target_params = mlp(), mlp()
+    obs_1 = th.randn(1, 4)
+    obs, next_obs = th.randn(BATCH_SIZE, 4), th.randn(BATCH_SIZE, 4)
+    actions = th.randint(0, 2, (BATCH_SIZE, 1))
+    rewards, dones = th.ones(BATCH_SIZE, 1), (th.rand(BATCH_SIZE, 1) < 0.05).float()
+
+    def act() -> None:
+        with th.no_grad():
+            forward(params, obs_1).argmax(dim=1)
+
+    def forward_backward() -> None:
+        with th.no_grad():
+            next_q = forward(target_params, next_obs).max(dim=1).values.reshape(-1, 1)
+            td_target = rewards + (1 - dones) * GAMMA * next_q
+        loss = F.smooth_l1_loss(th.gather(forward(params, obs), 1, actions), td_target)
+        for param in params:
+            param.grad = None
+        loss.backward()
+
+    forward_backward()
+    optimizer = th.optim.AdamW(params, lr=LR, amsgrad=True, fused=True)
+    optimizer.step()
+    state = [optimizer.state[param] for param in params]
+    grads = [param.grad for param in params if param.grad is not None]
+    exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps = (
+        [s[key] for s in state] for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step")
+    )
+    group = optimizer.param_groups[0]
+
+    def adamw() -> None:
+        th._foreach_add_(steps, 1)
+        th._fused_adamw_(
+            params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, amsgrad=True, lr=LR, beta1=0.9, beta2=0.999,
+            weight_decay=group["weight_decay"], eps=group["eps"], maximize=False, grad_scale=None, found_inf=None,
+        )  # fmt: skip
+
+    def clip() -> None:
+        th._foreach_clamp_min_(grads, -100.0)  # type: ignore[arg-type]
+        th._foreach_clamp_max_(grads, 100.0)  # type: ignore[arg-type]
+
+    def lerp() -> None:
+        th._foreach_lerp_(target_params, params, TAU)
+
+    kernels: dict[str, Callable[[], Any]] = {
+        "env step": env_step,
+        "act": act,
+        "forward/backward": forward_backward,
+    }
+    result = {name: _mean_us(function, calls) for name, function in kernels.items()}
+    with th.no_grad():
+        result.update(
+            {
+                "optimizer": _mean_us(adamw, calls),
+                "clip": _mean_us(clip, calls),
+                "target update": _mean_us(lerp, calls),
+            }
+        )
+    result["total"] = sum(result.values())
+    return result
+
+
+def bench_kernel_floor(steps: int, warmup: int, seed: int = 0) -> float:
+    """
+    :param steps: calls timed per kernel (see :func:`kernel_floor`)
+    :param warmup: unused (each kernel is warmed up on its own)
+    :param seed: random seed
+    :return: the env steps per second that the kernel floor allows (1 / its summed time)
+    """
+    return 1e6 / kernel_floor(max(200, steps), seed)["total"]
+
 
 BENCHES: dict[str, Callable[[int, int, int], float]] = {
     "cartdqn": bench_cartdqn,
     "sb3-dqn": bench_sb3_dqn,
     "tutorial": bench_tutorial,
-    "floor": bench_floor,
+    "bare-loop": bench_floor,
+    "kernel-floor": bench_kernel_floor,
     **{f"cartdqn-without-{change}": functools.partial(bench_cartdqn_ablation, change) for change in ABLATIONS},
 }
-DEFAULT_BENCHES = ["cartdqn", "sb3-dqn", "tutorial", "floor"]
+DEFAULT_BENCHES = ["cartdqn", "sb3-dqn", "tutorial", "bare-loop", "kernel-floor"]
 
 
 class _PhaseTimer:
@@ -306,6 +460,9 @@ class _PhaseTimer:
         return timed
 
 
+PHASES = ["act", "env step", "buffer add", "sample", "forward/backward", "optimizer", "clip", "target update", "other"]
+
+
 def cartdqn_phases(steps: int, warmup: int, seed: int = 0) -> dict[str, float]:
     """
     Microseconds per env step spent in each phase of CartDQN's ``learn()``, by wrapping the calls that make it.
@@ -313,7 +470,7 @@ def cartdqn_phases(steps: int, warmup: int, seed: int = 0) -> dict[str, float]:
     :param steps: env steps to profile
     :param warmup: env steps run first
     :param seed: random seed
-    :return: phase name -> microseconds per env step (``other``: rollout loop, callbacks, logging)
+    :return: phase name -> microseconds per env step (``other``: rollout loop, callbacks, logging), and ``total``
     """
     from sb3_cartdqn import CartDQN
     from sb3_cartdqn.cartdqn import cartdqn as cartdqn_module
@@ -321,28 +478,29 @@ def cartdqn_phases(steps: int, warmup: int, seed: int = 0) -> dict[str, float]:
     model = CartDQN("MlpPolicy", ENV_ID, seed=seed, device="cpu")
     model.learn(warmup)
     timer = _PhaseTimer()
-    env, buffer, optimizer = model.env, model.replay_buffer, model.policy.optimizer
+    env, buffer = model.env, model.replay_buffer
     assert env is not None and buffer is not None
     model._sample_action = timer.wrap("act", model._sample_action)  # type: ignore[method-assign]
     env.step = timer.wrap("env step", env.step)  # type: ignore[method-assign]
     buffer.add = timer.wrap("buffer add", buffer.add)  # type: ignore[method-assign]
-    buffer.sample = timer.wrap("sample", buffer.sample)  # type: ignore[method-assign]
-    optimizer.step = timer.wrap("optimizer", optimizer.step)  # type: ignore[method-assign]
-    original_soft_update = cartdqn_module.soft_update
-    cartdqn_module.soft_update = timer.wrap("target update", original_soft_update)  # type: ignore[assignment]
+    model._optimizer_step.step = timer.wrap("optimizer", model._optimizer_step.step)  # type: ignore[method-assign]
+    module_functions = {"sample": "sample_replay", "clip": "clip_grad_value", "target update": "soft_update"}
+    originals = {name: getattr(cartdqn_module, name) for name in module_functions.values()}
+    for phase, name in module_functions.items():
+        setattr(cartdqn_module, name, timer.wrap(phase, originals[name]))
     model.train = timer.wrap("train", model.train)  # type: ignore[method-assign]
     try:
         start = time.perf_counter()
         model.learn(steps, reset_num_timesteps=False)
         total = time.perf_counter() - start
     finally:
-        cartdqn_module.soft_update = original_soft_update
+        for name, original in originals.items():
+            setattr(cartdqn_module, name, original)
     seconds = dict(timer.seconds)
-    inner = sum(seconds.get(k, 0.0) for k in ("sample", "optimizer", "target update"))
+    inner = sum(seconds.get(k, 0.0) for k in ("sample", "optimizer", "clip", "target update"))
     seconds["forward/backward"] = seconds.pop("train") - inner
     seconds["other"] = total - sum(seconds.values())
-    order = ["act", "env step", "buffer add", "sample", "forward/backward", "optimizer", "target update", "other"]
-    result = {name: seconds.get(name, 0.0) / steps * 1e6 for name in order}
+    result = {name: seconds.get(name, 0.0) / steps * 1e6 for name in PHASES}
     result["total"] = total / steps * 1e6
     return result
 
@@ -369,6 +527,12 @@ def run_benchmark(names: list[str], steps: int, warmup: int, repeats: int) -> di
             if name != "cartdqn":
                 per_repeat = [a / b for a, b in zip(samples["cartdqn"], samples[name], strict=True)]
                 ratios[f"cartdqn / {name}"] = statistics.median(per_repeat)
+    if "kernel-floor" in samples:
+        # time per step as a multiple of the kernel floor's (1.0 = nothing but the unavoidable kernels)
+        for name in names:
+            if name != "kernel-floor":
+                per_repeat = [b / a for a, b in zip(samples[name], samples["kernel-floor"], strict=True)]
+                ratios[f"{name} time / kernel floor"] = statistics.median(per_repeat)
     return {"samples": samples, "median_steps_per_s": medians, "median_ratios": ratios}
 
 
@@ -406,10 +570,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"{name:<44} {ratio:.2f}x (median of per-repeat ratios)")
     if not args.no_phases:
         phases = cartdqn_phases(args.steps, args.warmup)
+        kernels = kernel_floor(max(200, args.steps))
         results["cartdqn_phases_us_per_step"] = phases
-        print("CartDQN time per env step, by phase (µs):")
+        results["kernel_floor_us"] = kernels
+        print("CartDQN time per env step, by phase, beside the kernels each phase cannot avoid (µs):")
+        print(f"  {'phase':<18}{'CartDQN':>9}{'kernels':>9}")
         for name, value in phases.items():
-            print(f"  {name:<18}{value:>8.1f}")
+            print(f"  {name:<18}{value:>9.1f}{kernels.get(name, 0.0):>9.1f}")
     results.update(
         command=command,
         torch=th.__version__,

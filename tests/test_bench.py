@@ -13,15 +13,21 @@ def test_bench_tiny(tmp_path):
         "cartdqn",
         "sb3-dqn",
         "tutorial",
-        "floor",
-        "cartdqn-without-fused-adamw",
-        "cartdqn-without-foreach-lerp",
-        "cartdqn-without-mode-flags",
+        "bare-loop",
+        "kernel-floor",
+        *(f"cartdqn-without-{change}" for change in bench.ABLATIONS),
     }
     assert all(v > 0 for v in saved["median_steps_per_s"].values())
-    assert {"cartdqn / sb3-dqn", "cartdqn / tutorial", "cartdqn / floor"} <= set(saved["median_ratios"])
+    assert {"cartdqn / sb3-dqn", "cartdqn / tutorial", "cartdqn / bare-loop", "cartdqn / kernel-floor"} <= set(
+        saved["median_ratios"]
+    )
+    assert {"cartdqn time / kernel floor", "sb3-dqn time / kernel floor"} <= set(saved["median_ratios"])
     phases = saved["cartdqn_phases_us_per_step"]
-    assert set(phases) >= {"act", "env step", "buffer add", "sample", "forward/backward", "optimizer", "target update"}
+    assert set(phases) == {*bench.PHASES, "total"}
     assert abs(sum(v for k, v in phases.items() if k != "total") - phases["total"]) < 1e-6 * phases["total"] + 1e-3
+    kernels = saved["kernel_floor_us"]
+    assert set(kernels) == {"env step", "act", "forward/backward", "optimizer", "clip", "target update", "total"}
+    assert all(v > 0 for v in kernels.values())
+    assert abs(sum(v for k, v in kernels.items() if k != "total") - kernels["total"]) < 1e-6 * kernels["total"]
     assert saved["threads"] == 1
     assert results["command"].startswith("python -m sb3_cartdqn.bench")

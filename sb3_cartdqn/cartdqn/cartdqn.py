@@ -1,6 +1,6 @@
 import io
 import pathlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -23,7 +23,11 @@ from sb3_cartdqn.common.checks import (
     check_policy_spaces,
     check_total_timesteps,
 )
+from sb3_cartdqn.common.clipping import clip_grad_value
 from sb3_cartdqn.common.exploration import ExponentialEpsilon
+from sb3_cartdqn.common.mlp_forward import MlpForward
+from sb3_cartdqn.common.optim import FusedAdamWStep
+from sb3_cartdqn.common.replay import sample_replay
 from sb3_cartdqn.common.save_util import (
     ModelFileError,
     atomic_path,
@@ -189,6 +193,10 @@ class CartDQN(OffPolicyAlgorithm):
         # Tensors the per-step updates work on, gathered once (foreach kernels take lists)
         self._online_params = list(self.q_net.parameters())
         self._target_params = list(self.q_net_target.parameters())
+        # The same computations as the modules and optimizer, minus their per-call bookkeeping (see each class)
+        self._q_forward: Callable[[th.Tensor], th.Tensor] = MlpForward.build(self.q_net) or self.q_net
+        self._q_target_forward: Callable[[th.Tensor], th.Tensor] = MlpForward.build(self.q_net_target) or self.q_net_target
+        self._optimizer_step = FusedAdamWStep(self.policy.optimizer)
         # Copy running stats, see https://github.com/DLR-RM/stable-baselines3/issues/996
         self.batch_norm_stats = get_parameters_by_name(self.q_net, ["running_"])
         self.batch_norm_stats_target = get_parameters_by_name(self.q_net_target, ["running_"])
@@ -226,8 +234,9 @@ class CartDQN(OffPolicyAlgorithm):
             actions = np.array([self.action_space.sample() for _ in range(n_envs)])
         else:
             actions = self._greedy_actions(self._last_obs)  # type: ignore[arg-type]
-            for idx in np.flatnonzero(explore):
-                actions[idx] = self.action_space.sample()
+            if explore.any():
+                for idx in np.flatnonzero(explore):
+                    actions[idx] = self.action_space.sample()
         return actions, actions
 
     def _greedy_actions(self, observation: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
@@ -238,6 +247,8 @@ class CartDQN(OffPolicyAlgorithm):
         :return: one action per observation
         """
         with th.no_grad():
+            if isinstance(observation, np.ndarray) and self.device.type == "cpu":
+                return self._q_forward(th.from_numpy(observation)).argmax(dim=1).numpy()
             return self.q_net._predict(obs_as_tensor(observation, self.device)).cpu().numpy()
 
     def learn(
@@ -310,32 +321,33 @@ class CartDQN(OffPolicyAlgorithm):
         self._update_learning_rate(self.policy.optimizer)
 
         for _ in range(gradient_steps):
-            replay_data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+            replay_data = sample_replay(self.replay_buffer, batch_size, env=self._vec_normalize_env)  # type: ignore[arg-type]
             # For n-step replay, discount factor is gamma**n_steps (when no early termination)
             discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
 
             with th.no_grad():
                 # V(s') = max_a Q_target(s', a); 0 where the episode terminated. Truncated transitions
                 # (time limit) still bootstrap: the buffer's ``handle_timeout_termination`` clears their done flag.
-                next_q_values = self.q_net_target(replay_data.next_observations).max(dim=1).values.reshape(-1, 1)
+                next_q_values = self._q_target_forward(replay_data.next_observations).max(dim=1).values.reshape(-1, 1)
                 target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q_values
 
             # Q(s, a) for the actions taken
-            current_q_values = th.gather(self.q_net(replay_data.observations), dim=1, index=replay_data.actions.long())
+            current_q_values = th.gather(self._q_forward(replay_data.observations), dim=1, index=replay_data.actions.long())
 
             # Huber loss (the tutorial's nn.SmoothL1Loss)
             loss = F.smooth_l1_loss(current_q_values, target_q_values)
 
-            self.policy.optimizer.zero_grad()
+            for param in self._online_params:  # optimizer.zero_grad(set_to_none=True)
+                param.grad = None
             loss.backward()
-            # In-place gradient clipping by value (not by norm, as SB3's DQN does)
-            if self.clip_grad_value is not None:
-                th.nn.utils.clip_grad_value_(self._online_params, self.clip_grad_value)
-            self.policy.optimizer.step()
-
-            # Soft update of the target network after every gradient step: target <- tau * online + (1 - tau) * target
-            soft_update(self._online_params, self._target_params, self.tau)
-            copy_buffers(self.batch_norm_stats, self.batch_norm_stats_target)
+            with th.no_grad():
+                # In-place gradient clipping by value (not by norm, as SB3's DQN does)
+                if self.clip_grad_value is not None:
+                    clip_grad_value(self._online_params, self.clip_grad_value)
+                self._optimizer_step.step()
+                # Soft update of the target network after every gradient step: target <- tau * online + (1 - tau) * target
+                soft_update(self._online_params, self._target_params, self.tau)
+                copy_buffers(self.batch_norm_stats, self.batch_norm_stats_target)
 
             self._train_stats += th.stack((loss.detach(), current_q_values.detach().mean()))
 
@@ -392,6 +404,9 @@ class CartDQN(OffPolicyAlgorithm):
             "exploration_schedule",
             "_online_params",
             "_target_params",
+            "_q_forward",
+            "_q_target_forward",
+            "_optimizer_step",
             "batch_norm_stats",
             "batch_norm_stats_target",
             "_train_stats",
@@ -432,9 +447,20 @@ class CartDQN(OffPolicyAlgorithm):
         dones: np.ndarray,
         infos: list[dict[str, Any]],
     ) -> None:
-        """SB3's ``_store_transition``, refusing NaN/inf observations and rewards when ``check_finite``."""
+        """
+        SB3's ``_store_transition``, refusing NaN/inf observations and rewards when ``check_finite``.
+
+        SB3 deep-copies the new observations before putting each terminal observation in place of the reset one.
+        When no env is done (and no ``VecNormalize`` keeps originals), nothing is put in place and ``add`` copies
+        what it stores, so the copy is skipped: the buffer and ``_last_obs`` end up the same.
+        """
         if self.check_finite:
             check_finite(new_obs, reward, dones, infos, self.num_timesteps)
+        if self._vec_normalize_env is None and not dones.any():
+            self._last_original_obs = self._last_obs
+            replay_buffer.add(self._last_obs, new_obs, buffer_action, reward, dones, infos)  # type: ignore[arg-type]
+            self._last_obs = new_obs
+            return
         super()._store_transition(replay_buffer, buffer_action, new_obs, reward, dones, infos)
 
     def save(self, path: PathLike, exclude: Iterable[str] | None = None, include: Iterable[str] | None = None) -> None:

@@ -1,11 +1,14 @@
-"""The tutorial's soft target update, fused into one kernel call over all parameters."""
+"""The tutorial's soft target update, fused into one kernel call over all parameters.
+
+These functions modify parameters in place: call them under ``torch.no_grad()`` (``CartDQN.train`` does, once for
+the clipping, optimizer step and updates of a gradient step, instead of entering it in each function).
+"""
 
 from collections.abc import Sequence
 
 import torch as th
 
 
-@th.no_grad()
 def soft_update(params: Sequence[th.Tensor], target_params: Sequence[th.Tensor], tau: float) -> None:
     """
     Soft (Polyak) update of the target network: ``target <- tau * online + (1 - tau) * target``.
@@ -24,7 +27,6 @@ def soft_update(params: Sequence[th.Tensor], target_params: Sequence[th.Tensor],
         th._foreach_lerp_(list(target_params), list(params), tau)
 
 
-@th.no_grad()
 def copy_buffers(buffers: Sequence[th.Tensor], target_buffers: Sequence[th.Tensor]) -> None:
     """
     Copy batch-norm running statistics to the target network (SB3 issue 996).
