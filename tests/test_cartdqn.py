@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import torch as th
 from gymnasium import spaces
+from stable_baselines3.common.callbacks import EvalCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import DummyVecEnv
+from torch.nn import functional as F
 
 from sb3_cartdqn import CartDQN
 
@@ -252,3 +254,82 @@ def test_batch_norm_running_stats_reach_target():
     assert model.q_net.training and not model.q_net_target.training
     model.predict(np.zeros(4, np.float32), deterministic=True)
     assert not model.q_net.training
+
+
+@pytest.fixture
+def gradient_step_stats(monkeypatch):
+    """The loss and mean Q of every gradient step, read off the Huber loss call (its result is returned unchanged)."""
+    seen: list[tuple[float, float]] = []
+    huber = F.smooth_l1_loss
+
+    def recording_huber(current, target, *args, **kwargs):
+        loss = huber(current, target, *args, **kwargs)
+        seen.append((loss.item(), current.mean().item()))
+        return loss
+
+    monkeypatch.setattr(F, "smooth_l1_loss", recording_huber)
+    return seen
+
+
+def _snapshot_after_train(model, snapshots):
+    original_train = model.train
+
+    def train(gradient_steps, batch_size):
+        original_train(gradient_steps, batch_size)
+        values = model.logger.name_to_value
+        snapshots.append((model._n_updates, values["train/n_updates"], values["train/loss"], values["train/q_values"]))
+
+    model.train = train
+
+
+def test_training_statistics_in_the_logger_after_every_train_call(gradient_step_stats):
+    # As SB3's DQN: train/n_updates (and loss) are in logger.name_to_value after every train() call, where
+    # callbacks and the user read them. CartDQN's loss and Q are running means since the last dump_logs().
+    model = CartDQN("MlpPolicy", "CartPole-v1", learning_starts=100, train_freq=2, gradient_steps=3, seed=0, device="cpu")
+    snapshots = []
+    _snapshot_after_train(model, snapshots)
+    model.learn(200, log_interval=None)  # no dumps: the means run over every gradient step
+    assert len(snapshots) == 51 and len(gradient_step_stats) == 153
+    for n_updates, logged_n_updates, loss, q_values in snapshots:
+        assert logged_n_updates == n_updates
+        losses, qs = np.array(gradient_step_stats[:n_updates]).T
+        assert loss == pytest.approx(losses.mean(), rel=1e-5)
+        assert q_values == pytest.approx(qs.mean(), rel=1e-5)
+    # After learn() returns too
+    assert model.logger.name_to_value["train/n_updates"] == model._n_updates == 153
+
+    # A dump starts new means
+    model.dump_logs()
+    assert "train/loss" not in model.logger.name_to_value
+    snapshots.clear()
+    model.learn(10, reset_num_timesteps=False, log_interval=None)
+    assert snapshots[-1][1] == 153 + 15
+    losses, qs = np.array(gradient_step_stats[153:]).T
+    assert snapshots[-1][2] == pytest.approx(losses.mean(), rel=1e-5)
+    assert snapshots[-1][3] == pytest.approx(qs.mean(), rel=1e-5)
+
+
+def test_n_updates_as_sb3_dqn_with_several_envs():
+    # The case of issue #13: SB3's DQN leaves train/n_updates = 6 here
+    env = make_vec_env("CartPole-v1", n_envs=2, seed=0)
+    model = CartDQN("MlpPolicy", env, learning_starts=0, train_freq=3, gradient_steps=-1, batch_size=32, seed=0)
+    model.learn(3)
+    assert model._n_updates == 6
+    assert model.logger.name_to_value["train/n_updates"] == 6
+    assert model.logger.name_to_value["train/loss"] > 0
+
+
+def test_callback_dumps_include_training_statistics(tmp_path):
+    # EvalCallback writes its own logger.dump(): the training statistics are in it, as with SB3's DQN
+    model = CartDQN("MlpPolicy", "CartPole-v1", seed=0, device="cpu")
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    evaluation = EvalCallback(gym.make("CartPole-v1"), eval_freq=150, n_eval_episodes=1, warn=False)
+    model.learn(450, callback=evaluation, log_interval=None)
+    import pandas as pd
+
+    evaluations = pd.read_csv(tmp_path / "progress.csv").dropna(subset=["eval/mean_reward"])
+    assert list(evaluations["time/total_timesteps"]) == [150, 300, 450]
+    # at step 150 the last train() call was after step 149: 149 - 128 + 1 gradient steps
+    assert list(evaluations["train/n_updates"]) == [22, 172, 322]
+    assert np.isfinite(evaluations["train/loss"]).all() and (evaluations["train/loss"] > 0).all()
+    assert np.isfinite(evaluations["train/q_values"]).all()

@@ -40,6 +40,25 @@ def test_features_dim_computed_from_input_shape(shape):
     assert features.shape == (2, extractor.features_dim)
 
 
+def test_features_dim_adds_a_linear_layer_as_nature_cnn_does():
+    # Without features_dim: the tutorial's network, no linear layer, state dict unchanged
+    plain = TutorialCNN(box((2, 40, 40)))
+    assert plain.linear is None and plain.features_dim == 128
+    assert all(key.startswith("cnn.") for key in plain.state_dict())
+    # With it: Linear(n_flatten, features_dim) -> ReLU after the flattened convolutions, as SB3's NatureCNN
+    extractor = TutorialCNN(box((2, 40, 40)), features_dim=32).eval()
+    assert extractor.features_dim == 32
+    assert [type(m) for m in extractor.linear] == [th.nn.Linear, th.nn.ReLU]
+    assert (extractor.linear[0].in_features, extractor.linear[0].out_features) == (128, 32)
+    with th.no_grad():
+        features = extractor(th.rand(3, 2, 40, 40))
+    assert features.shape == (3, 32) and (features >= 0).all()
+    with pytest.raises(ValueError, match="features_dim"):
+        TutorialCNN(box((2, 40, 40)), features_dim=0)
+    with pytest.raises(ValueError, match="features_dim"):
+        TutorialCNN(box((2, 40, 40)), features_dim=32.0)
+
+
 def test_bad_inputs_get_clear_errors():
     with pytest.raises(ValueError, match="at least 29 x 29"):
         TutorialCNN(box((3, 28, 90)))
@@ -83,6 +102,9 @@ def test_cnn_policy_defaults_take_the_signed_image_as_is():
     # Other choices still work: a hidden layer and SB3's NatureCNN
     model = CartDQN("CnnPolicy", SignedImageEnv(), policy_kwargs=dict(net_arch=[64]), device="cpu")
     assert [m.out_features for m in model.q_net.q_net if isinstance(m, th.nn.Linear)] == [64, 2]
+    # features_dim, as SB3 users pass it to NatureCNN: the head reads features_dim features
+    model = CartDQN("CnnPolicy", SignedImageEnv(), policy_kwargs=dict(features_extractor_kwargs=dict(features_dim=16)))
+    assert model.q_net.features_dim == 16 and model.q_net.q_net[0].in_features == 16
 
 
 def test_batch_norm_statistics_reach_target_and_modes_are_right():

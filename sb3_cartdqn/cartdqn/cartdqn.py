@@ -204,7 +204,7 @@ class CartDQN(OffPolicyAlgorithm):
             self.exploration_initial_eps, self.exploration_final_eps, self.exploration_decay
         )
         self.exploration_rate = self.exploration_schedule(self.num_timesteps)
-        # Sums of [loss, mean Q] since the last log dump, kept on device: no sync per gradient step
+        # Sums of [loss, mean Q] since the last dump_logs, kept on device: read once per train() call, not per step
         self._train_stats = th.zeros(2, device=self.device)
         self._train_stats_count = 0
 
@@ -353,22 +353,28 @@ class CartDQN(OffPolicyAlgorithm):
 
         self._train_stats_count += gradient_steps
         self._n_updates += gradient_steps
+        self._record_train_stats()
 
     def _record_train_stats(self) -> None:
-        """Log the means of loss and Q over the gradient steps since the last dump (one device sync per dump)."""
+        """
+        Record ``train/n_updates`` and the running means of loss and Q over the gradient steps since the last
+        ``dump_logs``, as SB3's DQN records its statistics at the end of ``train()``: callbacks and the user
+        read them from ``logger.name_to_value``. The sums stay on the device during the gradient steps; reading
+        them costs one copy of two numbers per call.
+        """
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         if self._train_stats_count > 0:
-            loss_mean, q_mean = (self._train_stats / self._train_stats_count).tolist()
-            self.logger.record("train/loss", loss_mean)
-            self.logger.record("train/q_values", q_mean)
-            self._train_stats.zero_()
-            self._train_stats_count = 0
+            loss_sum, q_sum = self._train_stats.tolist()
+            self.logger.record("train/loss", loss_sum / self._train_stats_count)
+            self.logger.record("train/q_values", q_sum / self._train_stats_count)
 
     def dump_logs(self) -> None:
-        """Write log data, with the training statistics accumulated since the last dump."""
+        """Write log data, with the means of the training statistics since the last dump; then start new means."""
         self.logger.record("rollout/exploration_rate", self.exploration_rate)
-        self._record_train_stats()
+        self._record_train_stats()  # again: a callback's own logger.dump() (e.g. EvalCallback's) may have cleared them
         super().dump_logs()
+        self._train_stats.zero_()
+        self._train_stats_count = 0
 
     def predict(
         self,

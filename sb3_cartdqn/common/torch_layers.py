@@ -30,7 +30,13 @@ class TutorialCNN(BaseFeaturesExtractor):
     The number of features is computed from the input shape, without a forward pass (which would move the
     batch-norm statistics).
 
+    ``features_dim`` means what it means for SB3's ``NatureCNN``: the flattened convolutions are followed by
+    ``Linear(n_flatten, features_dim) -> ReLU``. Without it (the default) the network is the tutorial's, with
+    ``n_flatten`` features.
+
     :param observation_space: a channels-first ``Box`` of shape ``(C, H, W)``
+    :param features_dim: if given, the number of features after a final linear layer and ReLU (as ``NatureCNN``);
+        ``None`` (default): no linear layer, the tutorial's flattened convolution output
     :param channels: output channels of each convolution (tutorial: 16, 32, 32)
     :param kernel_size: kernel size of every convolution (tutorial: 5)
     :param stride: stride of every convolution (tutorial: 2)
@@ -39,6 +45,7 @@ class TutorialCNN(BaseFeaturesExtractor):
     def __init__(
         self,
         observation_space: spaces.Box,
+        features_dim: int | None = None,
         channels: Sequence[int] = (16, 32, 32),
         kernel_size: int = 5,
         stride: int = 2,
@@ -61,7 +68,13 @@ class TutorialCNN(BaseFeaturesExtractor):
                 f"of kernel {kernel_size} and stride {stride}; they need at least {smallest} x {smallest}. "
                 f"Use larger observations (e.g. CartPoleScreenDiff(height={smallest}) or more) or fewer channels."
             )
-        super().__init__(observation_space, features_dim=channels[-1] * height * width)
+        if features_dim is not None and (type(features_dim) is not int or features_dim < 1):
+            raise ValueError(
+                f"TutorialCNN: invalid features_dim={features_dim!r}: it must be an integer >= 1 (the size of the final "
+                "linear layer, as for NatureCNN), or None for the tutorial's network without one."
+            )
+        n_flatten = channels[-1] * height * width
+        super().__init__(observation_space, features_dim=n_flatten if features_dim is None else features_dim)
         layers: list[nn.Module] = []
         in_channels = n_channels
         for out_channels in channels:
@@ -69,6 +82,11 @@ class TutorialCNN(BaseFeaturesExtractor):
             in_channels = out_channels
         layers.append(nn.Flatten())
         self.cnn = nn.Sequential(*layers)
+        # Only built when asked for: the tutorial's network (and its saved state dicts) stay as they were
+        self.linear: nn.Module | None = None
+        if features_dim is not None:
+            self.linear = nn.Sequential(nn.Linear(n_flatten, features_dim), nn.ReLU())
 
     def forward(self, observations: th.Tensor) -> th.Tensor:
-        return self.cnn(observations)
+        features = self.cnn(observations)
+        return features if self.linear is None else self.linear(features)
