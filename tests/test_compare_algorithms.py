@@ -48,6 +48,14 @@ def test_zoo_configs_come_from_rl_zoo_files(name, algo, algo_class, tmp_path):
     json.dumps(config.record())  # the record is JSON
 
 
+def test_zoo_nstep3_is_the_zoo_entry_plus_n_steps():
+    (plain, nstep), _ = build_algorithms(["dqn-zoo", "dqn-zoo-nstep3"], "CartPole-v1", 12_345)
+    assert nstep.algo_class is DQN and nstep.raw_hyperparams == plain.raw_hyperparams
+    assert nstep.kwargs.pop("n_steps") == 3 and "n_steps" not in plain.kwargs
+    assert set(nstep.kwargs) == set(plain.kwargs)
+    assert "n_steps=3" in nstep.notes
+
+
 def test_linear_exploration_explores_as_much_as_the_tutorial():
     total = 50_000
     fraction = linear_exploration_fraction(total)

@@ -7,6 +7,7 @@ RL Zoo settings are read and preprocessed by RL Zoo's own ``ExperimentManager`` 
 
 import argparse
 import contextlib
+import dataclasses
 import inspect
 import io
 import os
@@ -24,7 +25,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
 
-ALGORITHM_NAMES = ("cartdqn-tutorial", "cartdqn-tuned", "dqn-tutorial-like", "dqn-zoo", "qrdqn-zoo")
+ALGORITHM_NAMES = ("cartdqn-tutorial", "cartdqn-tuned", "dqn-tutorial-like", "dqn-zoo", "dqn-zoo-nstep3", "qrdqn-zoo")
 
 # The tutorial's exploration: eps(t) = EPS_END + (EPS_START - EPS_END) * exp(-t / EPS_DECAY)
 TUTORIAL_EPS_START = 0.9
@@ -256,6 +257,22 @@ def zoo_config(
     )
 
 
+def with_n_steps(config: AlgorithmConfig, n_steps: int) -> AlgorithmConfig:
+    """
+    The same settings with SB3's n-step returns (``n_steps``, SB3 >= 2.7): e.g. RL Zoo's DQN settings plus
+    ``n_steps=3``, the strongest stock configuration a user would reach for.
+
+    :param config: the configuration to extend
+    :param n_steps: the number of steps of each return
+    :return: the configuration with ``n_steps`` set, its notes saying so
+    """
+    return dataclasses.replace(
+        config,
+        kwargs={**config.kwargs, "n_steps": n_steps},
+        notes=f"{config.notes}; plus n_steps={n_steps} (SB3's NStepReplayBuffer)",
+    )
+
+
 def _short_path(path: str) -> str:
     """
     :param path: a config file
@@ -339,6 +356,8 @@ def build_algorithms(
             configs.append(dqn_tutorial_like(total_timesteps))
         elif name == "dqn-zoo":
             configs.append(zoo_config(name, "dqn", env_id, total_timesteps))
+        elif name == "dqn-zoo-nstep3":
+            configs.append(with_n_steps(zoo_config(name, "dqn", env_id, total_timesteps), 3))
         elif name == "qrdqn-zoo":
             configs.append(zoo_config(name, "qrdqn", env_id, total_timesteps))
         elif name == "cartdqn-tuned":
