@@ -1,0 +1,112 @@
+"""
+RL Zoo's Hugging Face Hub scripts (``push_to_hub``, ``load_from_hub``) for ``cartdqn``: a clear error where no token
+is set or the Hub cannot be reached, and the one place where a downloaded run is checked before anything opens it.
+"""
+
+import importlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from huggingface_sb3 import EnvironmentName
+
+from sb3_cartdqn.zoo.runs import parse_run_flags, run_folder
+
+#: Where a Hugging Face token comes from
+TOKEN_HINT = (
+    "Log in with `hf auth login` (a token with write access, from https://huggingface.co/settings/tokens), "
+    "or set HF_TOKEN=<token>."
+)
+
+
+def unreachable_errors() -> tuple[type[BaseException], ...]:
+    """
+    :return: the exceptions that mean the Hub could not be reached: no network, no DNS, a timeout, ``HF_HUB_OFFLINE``
+        (``huggingface_hub`` raises its own, ``requests``' or its HTTP client's)
+    """
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError, LocalEntryNotFoundError]
+    for module_name, names in (("requests", ("ConnectionError", "Timeout")), ("httpx", ("TransportError",)),
+                               ("httpx2", ("TransportError",))):  # fmt: skip
+        try:
+            module = importlib.import_module(module_name if module_name != "requests" else "requests.exceptions")
+        except ImportError:
+            continue
+        errors += [getattr(module, name) for name in names if hasattr(module, name)]
+    return tuple(errors)
+
+
+@contextmanager
+def hub_token_required(argv: Sequence[str] = ()) -> Iterator[None]:
+    """
+    Stop before anything is evaluated or recorded when no Hugging Face token is set (``push_to_hub`` needs one).
+
+    :param argv: the script's arguments (unused)
+    """
+    from huggingface_hub import get_token
+
+    if get_token() is None:
+        raise SystemExit(f"push_to_hub uploads to the Hugging Face Hub, and no token is set. {TOKEN_HINT}")
+    yield
+
+
+@contextmanager
+def hub_errors_explained(argv: Sequence[str] = ()) -> Iterator[None]:
+    """
+    Turn the Hub's network and HTTP errors raised in the block into one clear message naming the cause and the fix.
+
+    :param argv: the script's arguments (unused)
+    """
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        yield
+    except unreachable_errors() as error:
+        raise SystemExit(
+            f"The Hugging Face Hub (https://huggingface.co) cannot be reached: {type(error).__name__}: {error}. "
+            "Check the network connection (and HTTPS_PROXY), unset HF_HUB_OFFLINE, and run the command again."
+        ) from error
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else None
+        hint = {
+            401: f"The token is missing or invalid. {TOKEN_HINT}",
+            403: "The token may not write to this organization: use -orga with your user name or an organization you "
+            "belong to, or a token with write access.",
+            404: "Check -orga and -name (the repository is ORGANIZATION/ALGO-ENV unless -name is given).",
+        }.get(status or 0, "")
+        raise SystemExit(f"The Hugging Face Hub refused the request ({status}): {error}. {hint}") from error
+
+
+def check_downloaded_run(run: Path, env_name: EnvironmentName) -> None:
+    """
+    The one place where a run that ``load_from_hub`` saved is checked, right after the download and before any script
+    opens it (``enjoy`` reads ``args.yml`` with YAML's unsafe loader and unpickles parts of the model). Checks of the
+    run's files (e.g. that its configuration is safe to load) belong here. Today: the files RL Zoo's scripts read
+    are all there.
+
+    :param run: the run folder (``FOLDER/ALGO/ENV_ID``)
+    :param env_name: the env id, as RL Zoo names files after it
+    :raises FileNotFoundError: naming the files that are missing
+    """
+    expected = [run / f"{env_name}.zip", run / env_name / "config.yml", run / env_name / "args.yml"]
+    missing = [str(path) for path in expected if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"load_from_hub saved the run in {run}, but {missing} are missing: the Hub repository is not an RL Zoo "
+            "run of this algorithm and env. Check --algo, --env, -orga and -name."
+        )
+
+
+@contextmanager
+def downloaded_run_checked(argv: Sequence[str]) -> Iterator[None]:
+    """
+    Work out where ``load_from_hub`` will save the run (``--exp-id 0``: after the latest) and, once the block has
+    downloaded it, pass it to :func:`check_downloaded_run`.
+
+    :param argv: ``load_from_hub``'s arguments
+    """
+    flags = parse_run_flags(argv)
+    run = run_folder(flags, new=True)
+    yield
+    check_downloaded_run(run, EnvironmentName(flags.env))
