@@ -106,11 +106,6 @@ def multi_algo_plot_train(run: ModuleRunner, argv: Sequence[str]) -> None:
         plt.show()
 
 
-def _one_slot_buffer(argv: Sequence[str]) -> AbstractContextManager[None]:
-    """:func:`one_slot_buffer_on_load` as a :data:`ScriptContext` (the arguments do not matter)."""
-    return one_slot_buffer_on_load()
-
-
 @dataclass(frozen=True)
 class ZooScript:
     """
@@ -118,6 +113,8 @@ class ZooScript:
 
     :param module: the RL Zoo module run as ``__main__``
     :param summary: one line for the usage message
+    :param loads_model: the script only loads a model to run it: a ``cartdqn`` model loads with a 1-slot replay
+        buffer (RL Zoo does so for the names in its hard-coded list of off-policy algorithms)
     :param prepare: rewrites the arguments before the run (``train``: the packaged config file)
     :param contexts: entered in order around the run, each made from the (prepared) arguments
     :param driver: runs the module itself, given a runner and the arguments (``plot_train``: once per algorithm);
@@ -126,6 +123,7 @@ class ZooScript:
 
     module: str
     summary: str
+    loads_model: bool = False
     prepare: Callable[[Sequence[str]], list[str]] = list
     contexts: tuple[ScriptContext, ...] = field(default=())
     driver: Callable[[ModuleRunner, Sequence[str]], None] | None = None
@@ -141,6 +139,8 @@ class ZooScript:
         argv = self.prepare(argv)
         runner: ModuleRunner = functools.partial(run_rl_zoo_module, self.module, f"sb3_cartdqn.zoo {name}")
         with ExitStack() as stack:
+            if self.loads_model:
+                stack.enter_context(one_slot_buffer_on_load())
             for context in self.contexts:
                 stack.enter_context(context(argv))
             if self.driver is None:
@@ -152,8 +152,8 @@ class ZooScript:
 #: Every RL Zoo script that takes ``--algo``, and the plot scripts that read what ``train`` writes
 SCRIPTS: dict[str, ZooScript] = {
     "train": ZooScript("rl_zoo3.train", "train, -optimize, --trial-id", prepare=with_default_config),
-    "enjoy": ZooScript("rl_zoo3.enjoy", "run a trained agent", contexts=(_one_slot_buffer,)),
-    "record_video": ZooScript("rl_zoo3.record_video", "mp4 of a trained agent", contexts=(_one_slot_buffer,)),
+    "enjoy": ZooScript("rl_zoo3.enjoy", "run a trained agent", loads_model=True),
+    "record_video": ZooScript("rl_zoo3.record_video", "mp4 of a trained agent", loads_model=True),
     "record_training": ZooScript(
         "rl_zoo3.record_training",
         "mp4 (--gif) of every checkpoint",
@@ -162,7 +162,13 @@ SCRIPTS: dict[str, ZooScript] = {
     "push_to_hub": ZooScript(
         "rl_zoo3.push_to_hub",
         "evaluate, record, upload to the Hugging Face Hub",
-        contexts=(hub.hub_token_required, hub.hub_errors_explained, video.ffmpeg_on_path, _one_slot_buffer),
+        loads_model=True,
+        contexts=(
+            hub.hub_token_required,
+            hub.hub_errors_explained,
+            hub.model_card_metadata_available,
+            video.ffmpeg_on_path,
+        ),
     ),
     "load_from_hub": ZooScript(
         "rl_zoo3.load_from_hub",
@@ -173,6 +179,27 @@ SCRIPTS: dict[str, ZooScript] = {
     "plot_from_file": ZooScript("rl_zoo3.plots.plot_from_file", "draw what all_plots -o saved"),
     "all_plots": ZooScript("rl_zoo3.plots.all_plots", "evaluation curves of several algorithms"),
 }
+
+
+def register_for_rl_zoo_module(module: str, argv: list[str] | None = None) -> None:
+    """
+    What ``python -m sb3_cartdqn.zoo SCRIPT`` does before it runs RL Zoo's module, done for RL Zoo's own command
+    (:mod:`sb3_cartdqn.zoo.rl_zoo_hook` calls it): register CartDQN (as a 1-slot buffer loader for the scripts that
+    only run a model) and rewrite the script's arguments in place (``train``: the packaged config file).
+    The contexts of :data:`SCRIPTS` (ffmpeg, ``record_training``'s children, Hub messages) are the package command's.
+
+    :param module: the RL Zoo module about to run, e.g. ``rl_zoo3.enjoy``; ``rl_zoo3.cli`` (the ``rl_zoo3`` command)
+        takes the script's name as its first argument
+    :param argv: the arguments it runs with, changed in place; ``None`` where the module is imported, not run
+    """
+    args: list[str] | None = argv
+    if module == "rl_zoo3.cli" and argv:
+        script, args = SCRIPTS.get(argv[0]), argv[1:]
+    else:
+        script = next((s for s in SCRIPTS.values() if s.module == module), None)
+    register_cartdqn(one_slot_buffer=script is not None and args is not None and script.loads_model)
+    if script is not None and argv is not None and args is not None:
+        argv[len(argv) - len(args) :] = script.prepare(args)
 
 
 def usage() -> str:

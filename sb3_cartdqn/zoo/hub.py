@@ -7,6 +7,8 @@ import importlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 from huggingface_sb3 import EnvironmentName
 
@@ -52,6 +54,31 @@ def hub_token_required(argv: Sequence[str] = ()) -> Iterator[None]:
 
 
 @contextmanager
+def model_card_metadata_available(argv: Sequence[str] = ()) -> Iterator[None]:
+    """
+    RL Zoo's ``push_to_hub`` imports ``generate_metadata`` from ``huggingface_sb3.push_to_hub``; the
+    ``sb3-team-hf-integration`` 3.2 release of that module (the only one rl-zoo3 2.9.2's requirement allows) renamed it
+    ``_generate_metadata`` and returns a ``ModelCardData`` instead of the dict RL Zoo writes into the model card.
+    Where only the new name exists, ``generate_metadata`` is provided for the block, as the old function: the same
+    tags and evaluation result, as a dict. RL Zoo's and huggingface_sb3's files stay as they are.
+
+    :param argv: the script's arguments (unused)
+    """
+    # The module, not the function of the same name that the package exports
+    hf_push = importlib.import_module("huggingface_sb3.push_to_hub")
+    if hasattr(hf_push, "generate_metadata") or not hasattr(hf_push, "_generate_metadata"):
+        yield
+        return
+
+    def generate_metadata(model_name: str, env_id: str, mean_reward: float, std_reward: float) -> dict[str, Any]:
+        metadata = hf_push._generate_metadata(model_name, env_id, mean_reward, std_reward)
+        return metadata.to_dict() if hasattr(metadata, "to_dict") else dict(metadata)
+
+    with mock.patch.object(hf_push, "generate_metadata", generate_metadata, create=True):
+        yield
+
+
+@contextmanager
 def hub_errors_explained(argv: Sequence[str] = ()) -> Iterator[None]:
     """
     Turn the Hub's network and HTTP errors raised in the block into one clear message naming the cause and the fix.
@@ -64,7 +91,8 @@ def hub_errors_explained(argv: Sequence[str] = ()) -> Iterator[None]:
         yield
     except unreachable_errors() as error:
         raise SystemExit(
-            f"The Hugging Face Hub (https://huggingface.co) cannot be reached: {type(error).__name__}: {error}. "
+            f"The Hugging Face Hub (https://huggingface.co) cannot be reached: "
+            f"{type(error).__name__}: {str(error).rstrip('.')}. "
             "Check the network connection (and HTTPS_PROXY), unset HF_HUB_OFFLINE, and run the command again."
         ) from error
     except HfHubHTTPError as error:
@@ -75,7 +103,7 @@ def hub_errors_explained(argv: Sequence[str] = ()) -> Iterator[None]:
             "belong to, or a token with write access.",
             404: "Check -orga and -name (the repository is ORGANIZATION/ALGO-ENV unless -name is given).",
         }.get(status or 0, "")
-        raise SystemExit(f"The Hugging Face Hub refused the request ({status}): {error}. {hint}") from error
+        raise SystemExit(f"The Hugging Face Hub refused the request ({status}): {str(error).rstrip('.')}. {hint}") from error
 
 
 def check_downloaded_run(run: Path, env_name: EnvironmentName) -> None:
