@@ -173,7 +173,7 @@ SCRIPTS: dict[str, ZooScript] = {
     "load_from_hub": ZooScript(
         "rl_zoo3.load_from_hub",
         "download a run from the Hugging Face Hub",
-        contexts=(hub.hub_errors_explained, hub.downloaded_run_checked),
+        contexts=(hub.hub_errors_explained, hub.optional_files_may_be_missing, hub.downloaded_run_checked),
     ),
     "plot_train": ZooScript("rl_zoo3.plots.plot_train", "training curves", driver=multi_algo_plot_train),
     "plot_from_file": ZooScript("rl_zoo3.plots.plot_from_file", "draw what all_plots -o saved"),

@@ -78,6 +78,39 @@ def model_card_metadata_available(argv: Sequence[str] = ()) -> Iterator[None]:
         yield
 
 
+#: Files of an RL Zoo run on the Hub that ``load_from_hub`` downloads only where they exist
+OPTIONAL_RUN_FILES = ("vec_normalize.pkl",)
+
+
+@contextmanager
+def optional_files_may_be_missing(argv: Sequence[str] = ()) -> Iterator[None]:
+    """
+    RL Zoo's ``load_from_hub`` skips a run's ``vec_normalize.pkl`` when the download raises ``requests``'
+    ``HTTPError``; huggingface_hub 1.0 and later raise their own ``EntryNotFoundError`` (not a ``requests`` error), so
+    every run saved without VecNormalize would stop the download. Within the block, that error for an optional file
+    (:data:`OPTIONAL_RUN_FILES`) is raised as the ``HTTPError`` RL Zoo expects; a missing model or config, and a Hub
+    that cannot be reached, still stop it. RL Zoo's and huggingface_sb3's files stay as they are.
+
+    :param argv: the script's arguments (unused)
+    """
+    import huggingface_sb3
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
+    from requests.exceptions import HTTPError
+
+    download = huggingface_sb3.load_from_hub
+
+    def load_from_hub(repo_id: str, filename: str) -> str:
+        try:
+            return download(repo_id, filename)
+        except EntryNotFoundError as error:
+            if filename not in OPTIONAL_RUN_FILES or isinstance(error, LocalEntryNotFoundError):
+                raise
+            raise HTTPError(f"{repo_id} has no {filename}") from error
+
+    with mock.patch.object(huggingface_sb3, "load_from_hub", load_from_hub):
+        yield
+
+
 @contextmanager
 def hub_errors_explained(argv: Sequence[str] = ()) -> Iterator[None]:
     """
