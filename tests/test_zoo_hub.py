@@ -6,7 +6,6 @@ the download function are replaced by stand-ins that use a local folder; everyth
 import shutil
 from pathlib import Path
 
-import httpx2
 import huggingface_hub.constants
 import huggingface_sb3
 import pytest
@@ -14,6 +13,11 @@ import yaml
 from huggingface_hub import HfApi
 from huggingface_hub.errors import RemoteEntryNotFoundError
 from zoo_helpers import QUICK, run_zoo
+
+try:  # the Hub client's HTTP library: httpx2 for huggingface_hub 2.x, httpx before
+    import httpx2 as http_client
+except ImportError:
+    import httpx as http_client
 
 from sb3_cartdqn import CartDQN
 from sb3_cartdqn.zoo.cli import main
@@ -55,7 +59,7 @@ def fake_download(monkeypatch, remote: Path) -> list[str]:
         requested.append(filename)
         if not (remote / filename).is_file():
             url = f"https://huggingface.co/{repo_id}/resolve/main/{filename}"
-            response = httpx2.Response(404, request=httpx2.Request("GET", url))
+            response = http_client.Response(404, request=http_client.Request("GET", url))
             raise RemoteEntryNotFoundError(f"404: {filename} not in {repo_id}", response=response)
         return str(remote / filename)
 

@@ -12,7 +12,7 @@ from rl_zoo3 import ALGOS
 from zoo_helpers import zoo_env
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.zoo import ALGO_NAME, OneSlotBufferLoader, default_config_path, rl_zoo_hook
+from sb3_cartdqn.zoo import ALGO_NAME, OneSlotBufferLoader, default_config_path, rl_zoo_hook, rl_zoo_startup
 from sb3_cartdqn.zoo.cli import SCRIPTS, register_for_rl_zoo_module
 
 
@@ -24,9 +24,9 @@ def test_hook_covers_every_rl_zoo_script_that_takes_algo():
         for path in package.rglob("*.py")
         if "choices=list(ALGOS" in path.read_text()
     }
-    assert with_algo_choices <= rl_zoo_hook.RL_ZOO_MODULES
+    assert with_algo_choices <= rl_zoo_startup.RL_ZOO_MODULES
     assert with_algo_choices <= {script.module for script in SCRIPTS.values()}
-    assert rl_zoo_hook.RL_ZOO_MODULES == with_algo_choices | {"rl_zoo3.cli"}
+    assert rl_zoo_startup.RL_ZOO_MODULES == with_algo_choices | {"rl_zoo3.cli"}
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_install_writes_one_line_and_uninstall_removes_it(tmp_path):
     assert written == tmp_path / rl_zoo_hook.PTH_NAME
     (line,) = written.read_text().splitlines()
     assert line.startswith("import ")  # site runs only the lines that start with `import`
-    assert repr(str(Path(rl_zoo_hook.__file__).resolve())) in line
+    assert repr(str(Path(rl_zoo_startup.__file__).resolve())) in line
     assert rl_zoo_hook.uninstall(tmp_path) == written and not written.exists()
     assert rl_zoo_hook.uninstall(tmp_path) is None
 
