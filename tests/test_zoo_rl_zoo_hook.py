@@ -48,7 +48,11 @@ def test_register_for_each_script_as_the_package_command_does(algos):
     argv = ["train", "--algo", "cartdqn"]
     register_for_rl_zoo_module("rl_zoo3.cli", argv)
     assert argv == ["train", "--algo", "cartdqn", "--conf-file", str(default_config_path())]
-    # Imported, not run (e.g. from a user's script): the class, and no arguments to change
+    # Imported, not run (a user's script, or python -m sb3_cartdqn.zoo, which registered first): kept as it is
+    register_for_rl_zoo_module("rl_zoo3.enjoy", ["--algo", "cartdqn"])
+    register_for_rl_zoo_module("rl_zoo3.enjoy", None)
+    assert isinstance(algos[ALGO_NAME], OneSlotBufferLoader)
+    del algos[ALGO_NAME]
     register_for_rl_zoo_module("rl_zoo3.enjoy", None)
     assert algos[ALGO_NAME] is CartDQN
 

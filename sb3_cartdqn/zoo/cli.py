@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
 
+from rl_zoo3 import ALGOS
+
 from sb3_cartdqn.zoo import hub, video
 from sb3_cartdqn.zoo.registration import ALGO_NAME, default_config_path, one_slot_buffer_on_load, register_cartdqn
 
@@ -190,16 +192,21 @@ def register_for_rl_zoo_module(module: str, argv: list[str] | None = None) -> No
 
     :param module: the RL Zoo module about to run, e.g. ``rl_zoo3.enjoy``; ``rl_zoo3.cli`` (the ``rl_zoo3`` command)
         takes the script's name as its first argument
-    :param argv: the arguments it runs with, changed in place; ``None`` where the module is imported, not run
+    :param argv: the arguments it runs with, changed in place; ``None`` where the module is imported, not run (then
+        an existing registration is kept: ``python -m sb3_cartdqn.zoo enjoy`` registers its 1-slot loader first)
     """
     args: list[str] | None = argv
     if module == "rl_zoo3.cli" and argv:
         script, args = SCRIPTS.get(argv[0]), argv[1:]
     else:
         script = next((s for s in SCRIPTS.values() if s.module == module), None)
-    register_cartdqn(one_slot_buffer=script is not None and args is not None and script.loads_model)
-    if script is not None and argv is not None and args is not None:
-        argv[len(argv) - len(args) :] = script.prepare(args)
+    if script is None or argv is None or args is None:
+        # Imported, not run: register unless done already (python -m sb3_cartdqn.zoo registers before it imports)
+        if ALGO_NAME not in ALGOS:
+            register_cartdqn()
+        return
+    register_cartdqn(one_slot_buffer=script.loads_model)
+    argv[len(argv) - len(args) :] = script.prepare(args)
 
 
 def usage() -> str:
