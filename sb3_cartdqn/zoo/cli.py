@@ -1,22 +1,41 @@
 """
 RL Zoo's command line with CartDQN registered: ``python -m sb3_cartdqn.zoo SCRIPT [RL Zoo's flags]``.
 
-``SCRIPT`` is one of RL Zoo's own scripts (``train``, ``enjoy``, ``plot_train``, ``plot_from_file``, ``all_plots``);
-every flag goes to it unchanged, with three additions:
+``SCRIPT`` is one of RL Zoo's own scripts that take ``--algo`` (:data:`SCRIPTS`); each runs as ``python -m
+rl_zoo3.SCRIPT`` would, every flag unchanged, after one registration step (:meth:`ZooScript.run`) and with what the
+table lists for it:
 
 - ``train --algo cartdqn`` reads ``hyperparams/cartdqn.yml`` (shipped in this package) unless ``-conf`` is given;
-- ``enjoy --algo cartdqn`` loads the model with a 1-slot replay buffer, as RL Zoo does for ``dqn``;
+- ``enjoy``, ``record_video`` and ``push_to_hub`` load a ``cartdqn`` model with a 1-slot replay buffer, as RL Zoo
+  does for ``dqn``;
+- ``record_training`` records each checkpoint through this command (so ``cartdqn`` is registered there too), and
+  ``record_training``/``push_to_hub`` get imageio-ffmpeg's ``ffmpeg`` where none is on PATH;
+- ``push_to_hub``/``load_from_hub`` stop with a clear message without a token or a reachable Hub, and a downloaded
+  run is checked (:func:`sb3_cartdqn.zoo.hub.check_downloaded_run`);
 - ``plot_train`` takes several algorithms (``-a cartdqn dqn``), draws them on one figure with the algorithm in each
   label, and ``-o FILE`` saves that figure (RL Zoo's ``plot_train`` can only show it).
 """
 
 import argparse
+import functools
+import runpy
 import sys
+import warnings
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
 
+from rl_zoo3 import ALGOS
+
+from sb3_cartdqn.zoo import hub, video
 from sb3_cartdqn.zoo.registration import ALGO_NAME, default_config_path, one_slot_buffer_on_load, register_cartdqn
+
+#: A context the script runs in, made from the script's arguments
+ScriptContext = Callable[[Sequence[str]], AbstractContextManager[object]]
+#: Runs the RL Zoo module with the given arguments
+ModuleRunner = Callable[[Sequence[str]], None]
 
 
 def with_default_config(argv: Sequence[str]) -> list[str]:
@@ -37,63 +56,43 @@ def with_default_config(argv: Sequence[str]) -> list[str]:
     return argv
 
 
-def _run_rl_zoo(script: Callable[[], object], prog: str, argv: Sequence[str]) -> None:
+def run_rl_zoo_module(module: str, prog: str, argv: Sequence[str]) -> None:
     """
-    Run one of RL Zoo's argparse-driven scripts with ``argv`` as its command line.
+    Run one of RL Zoo's scripts as ``python -m MODULE`` would (its ``__main__`` block), with ``argv`` as its command
+    line. ``sys.argv[0]`` is ``prog``, which its ``--help`` shows.
 
-    :param script: the RL Zoo function (it parses ``sys.argv``)
+    :param module: the RL Zoo module, e.g. ``rl_zoo3.record_video``
     :param prog: program name shown in its help
     :param argv: its arguments
     """
-    with mock.patch.object(sys, "argv", [prog, *argv]):
-        script()
+    with mock.patch.object(sys, "argv", [prog, *argv]), warnings.catch_warnings():
+        # rl_zoo3.plots imports its scripts: runpy warns that it runs an imported module's code again, which is what
+        # `python -m rl_zoo3.plots.plot_train` does too (in a fresh namespace; harmless)
+        warnings.filterwarnings("ignore", message=".*found in sys.modules after import of package", category=RuntimeWarning)
+        runpy.run_module(module, run_name="__main__", alter_sys=False)
 
 
-def train(argv: Sequence[str]) -> None:
-    """
-    RL Zoo's ``train`` (training, ``-optimize``, ``--storage``/``--study-name``/``--trial-id``) with CartDQN registered.
-
-    :param argv: RL Zoo ``train`` arguments
-    """
-    from rl_zoo3.train import train as zoo_train
-
-    register_cartdqn()
-    _run_rl_zoo(zoo_train, "sb3_cartdqn.zoo train", with_default_config(argv))
-
-
-def enjoy(argv: Sequence[str]) -> None:
-    """
-    RL Zoo's ``enjoy`` with CartDQN registered; a ``cartdqn`` model loads with a 1-slot replay buffer.
-
-    :param argv: RL Zoo ``enjoy`` arguments
-    """
-    from rl_zoo3.enjoy import enjoy as zoo_enjoy
-
-    with one_slot_buffer_on_load():
-        _run_rl_zoo(zoo_enjoy, "sb3_cartdqn.zoo enjoy", argv)
-
-
-def plot_train(argv: Sequence[str]) -> None:
+def multi_algo_plot_train(run: ModuleRunner, argv: Sequence[str]) -> None:
     """
     RL Zoo's ``plot_train`` for one or several algorithms on one figure, optionally saved with ``-o FILE``.
 
+    :param run: runs RL Zoo's ``plot_train`` with the arguments it is given
     :param argv: RL Zoo ``plot_train`` arguments; ``-a`` may name several algorithms, ``-o/--output`` saves the figure
     """
     import matplotlib.pyplot as plt
-    from rl_zoo3.plots.plot_train import plot_train as zoo_plot_train
 
     parser = argparse.ArgumentParser("sb3_cartdqn.zoo plot_train", add_help=False)
     parser.add_argument("-a", "--algo", nargs="+", default=[])
     parser.add_argument("-o", "--output", default=None)
     known, rest = parser.parse_known_args(list(argv))
     if not known.algo or "-h" in rest or "--help" in rest:
-        _run_rl_zoo(zoo_plot_train, "sb3_cartdqn.zoo plot_train", list(argv))
+        run(argv)
         return
     # RL Zoo's plot_train draws on a figure named after the y-axis: each call adds its curves to the same one
     labelled: set[object] = set()
     with mock.patch.object(plt, "show", lambda *args, **kwargs: None):
         for algo in known.algo:
-            _run_rl_zoo(zoo_plot_train, "sb3_cartdqn.zoo plot_train", ["-a", algo, *rest])
+            run(["-a", algo, *rest])
             axes = plt.gca()
             for line in axes.get_lines():
                 if line not in labelled:
@@ -109,35 +108,115 @@ def plot_train(argv: Sequence[str]) -> None:
         plt.show()
 
 
-def plot_from_file(argv: Sequence[str]) -> None:
+@dataclass(frozen=True)
+class ZooScript:
     """
-    RL Zoo's ``plot_from_file`` (draws what ``all_plots -o`` wrote), unchanged.
+    One of RL Zoo's scripts, as ``python -m sb3_cartdqn.zoo NAME`` runs it.
 
-    :param argv: RL Zoo ``plot_from_file`` arguments
+    :param module: the RL Zoo module run as ``__main__``
+    :param summary: one line for the usage message
+    :param loads_model: the script only loads a model to run it: a ``cartdqn`` model loads with a 1-slot replay
+        buffer (RL Zoo does so for the names in its hard-coded list of off-policy algorithms)
+    :param prepare: rewrites the arguments before the run (``train``: the packaged config file)
+    :param contexts: entered in order around the run, each made from the (prepared) arguments
+    :param driver: runs the module itself, given a runner and the arguments (``plot_train``: once per algorithm);
+        by default the module runs once
     """
-    from rl_zoo3.plots.plot_from_file import plot_from_file as zoo_plot_from_file
 
-    _run_rl_zoo(zoo_plot_from_file, "sb3_cartdqn.zoo plot_from_file", argv)
+    module: str
+    summary: str
+    loads_model: bool = False
+    prepare: Callable[[Sequence[str]], list[str]] = list
+    contexts: tuple[ScriptContext, ...] = field(default=())
+    driver: Callable[[ModuleRunner, Sequence[str]], None] | None = None
+
+    def run(self, name: str, argv: Sequence[str]) -> None:
+        """
+        Register CartDQN, then run the script with ``argv`` inside its contexts.
+
+        :param name: the script's name (for its help)
+        :param argv: its arguments
+        """
+        register_cartdqn()
+        argv = self.prepare(argv)
+        runner: ModuleRunner = functools.partial(run_rl_zoo_module, self.module, f"sb3_cartdqn.zoo {name}")
+        with ExitStack() as stack:
+            if self.loads_model:
+                stack.enter_context(one_slot_buffer_on_load())
+            for context in self.contexts:
+                stack.enter_context(context(argv))
+            if self.driver is None:
+                runner(argv)
+            else:
+                self.driver(runner, argv)
 
 
-def all_plots(argv: Sequence[str]) -> None:
-    """
-    RL Zoo's ``all_plots`` (evaluation curves of several algorithms from ``evaluations.npz``), unchanged.
-
-    :param argv: RL Zoo ``all_plots`` arguments
-    """
-    from rl_zoo3.plots.all_plots import all_plots as zoo_all_plots
-
-    _run_rl_zoo(zoo_all_plots, "sb3_cartdqn.zoo all_plots", argv)
-
-
-SCRIPTS: dict[str, Callable[[Sequence[str]], None]] = {
-    "train": train,
-    "enjoy": enjoy,
-    "plot_train": plot_train,
-    "plot_from_file": plot_from_file,
-    "all_plots": all_plots,
+#: Every RL Zoo script that takes ``--algo``, and the plot scripts that read what ``train`` writes
+SCRIPTS: dict[str, ZooScript] = {
+    "train": ZooScript("rl_zoo3.train", "train, -optimize, --trial-id", prepare=with_default_config),
+    "enjoy": ZooScript("rl_zoo3.enjoy", "run a trained agent", loads_model=True),
+    "record_video": ZooScript("rl_zoo3.record_video", "mp4 of a trained agent", loads_model=True),
+    "record_training": ZooScript(
+        "rl_zoo3.record_training",
+        "mp4 (--gif) of every checkpoint",
+        contexts=(video.training_video_checked, video.ffmpeg_on_path, video.record_video_children_registered),
+    ),
+    "push_to_hub": ZooScript(
+        "rl_zoo3.push_to_hub",
+        "evaluate, record, upload to the Hugging Face Hub",
+        loads_model=True,
+        contexts=(
+            hub.hub_token_required,
+            hub.hub_errors_explained,
+            hub.model_card_metadata_available,
+            video.ffmpeg_on_path,
+        ),
+    ),
+    "load_from_hub": ZooScript(
+        "rl_zoo3.load_from_hub",
+        "download a run from the Hugging Face Hub",
+        contexts=(hub.hub_errors_explained, hub.optional_files_may_be_missing, hub.downloaded_run_checked),
+    ),
+    "plot_train": ZooScript("rl_zoo3.plots.plot_train", "training curves", driver=multi_algo_plot_train),
+    "plot_from_file": ZooScript("rl_zoo3.plots.plot_from_file", "draw what all_plots -o saved"),
+    "all_plots": ZooScript("rl_zoo3.plots.all_plots", "evaluation curves of several algorithms"),
 }
+
+
+def register_for_rl_zoo_module(module: str, argv: list[str] | None = None) -> None:
+    """
+    What ``python -m sb3_cartdqn.zoo SCRIPT`` does before it runs RL Zoo's module, done for RL Zoo's own command
+    (:mod:`sb3_cartdqn.zoo.rl_zoo_hook` calls it): register CartDQN (as a 1-slot buffer loader for the scripts that
+    only run a model) and rewrite the script's arguments in place (``train``: the packaged config file).
+    The contexts of :data:`SCRIPTS` (ffmpeg, ``record_training``'s children, Hub messages) are the package command's.
+
+    :param module: the RL Zoo module about to run, e.g. ``rl_zoo3.enjoy``; ``rl_zoo3.cli`` (the ``rl_zoo3`` command)
+        takes the script's name as its first argument
+    :param argv: the arguments it runs with, changed in place; ``None`` where the module is imported, not run (then
+        an existing registration is kept: ``python -m sb3_cartdqn.zoo enjoy`` registers its 1-slot loader first)
+    """
+    args: list[str] | None = argv
+    if module == "rl_zoo3.cli" and argv:
+        script, args = SCRIPTS.get(argv[0]), argv[1:]
+    else:
+        script = next((s for s in SCRIPTS.values() if s.module == module), None)
+    if script is None or argv is None or args is None:
+        # Imported, not run: register unless done already (python -m sb3_cartdqn.zoo registers before it imports)
+        if ALGO_NAME not in ALGOS:
+            register_cartdqn()
+        return
+    register_cartdqn(one_slot_buffer=script.loads_model)
+    argv[len(argv) - len(args) :] = script.prepare(args)
+
+
+def usage() -> str:
+    """:return: the usage message, listing every script"""
+    lines = [f"  {name:<16} {script.summary} (python -m {script.module})" for name, script in SCRIPTS.items()]
+    return (
+        f"usage: python -m sb3_cartdqn.zoo {{{','.join(SCRIPTS)}}} [RL Zoo flags]\n"
+        + "\n".join(lines)
+        + "\nExample: python -m sb3_cartdqn.zoo train --algo cartdqn --env CartPole-v1"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -147,10 +226,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     :param argv: ``SCRIPT [flags]``; ``None`` reads the command line
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["-h"], ["--help"]):
+        print(usage())
+        return
     if not argv or argv[0] not in SCRIPTS:
         given = repr(argv[0]) if argv else "nothing"
-        raise SystemExit(
-            f"usage: python -m sb3_cartdqn.zoo {{{','.join(SCRIPTS)}}} [RL Zoo flags]; got {given}. "
-            "Example: python -m sb3_cartdqn.zoo train --algo cartdqn --env CartPole-v1"
-        )
-    SCRIPTS[argv[0]](argv[1:])
+        raise SystemExit(f"{usage()}\ngot {given}")
+    SCRIPTS[argv[0]].run(argv[0], argv[1:])

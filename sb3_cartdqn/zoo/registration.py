@@ -16,13 +16,16 @@ from sb3_cartdqn.zoo.hyperparams_opt import convert_cartdqn_params, sample_cartd
 ALGO_NAME = "cartdqn"
 
 
-def register_cartdqn() -> None:
+def register_cartdqn(one_slot_buffer: bool = False) -> None:
     """
     Add CartDQN to RL Zoo's algorithm registry (``rl_zoo3.ALGOS``), hyperparameter samplers and trial converters.
-    RL Zoo builds its ``--algo`` choices from ``ALGOS`` when ``train``/``enjoy`` create their parser,
+    RL Zoo's scripts build their ``--algo`` choices from ``ALGOS`` when they create their parser,
     so call this before them. Calling it again changes nothing.
+
+    :param one_slot_buffer: register a :class:`OneSlotBufferLoader` instead of the class, for the scripts that only
+        load a model to run it (``enjoy``, ``record_video``, ``push_to_hub``); ``train`` needs the class itself
     """
-    ALGOS[ALGO_NAME] = CartDQN
+    ALGOS[ALGO_NAME] = OneSlotBufferLoader(CartDQN) if one_slot_buffer else CartDQN  # type: ignore[assignment]
     HYPERPARAMS_SAMPLER[ALGO_NAME] = sample_cartdqn_params
     HYPERPARAMS_CONVERTER[ALGO_NAME] = convert_cartdqn_params
 
@@ -37,15 +40,17 @@ def default_config_path() -> Path:
 
 class OneSlotBufferLoader:
     """
-    Stands in for CartDQN in ``rl_zoo3.ALGOS`` while RL Zoo's ``enjoy`` runs. ``enjoy`` gives a 1-slot replay buffer
-    only to the algorithm names in its own hard-coded list (``dqn``, ``qrdqn``, ...); this ``load`` does the same for
-    ``cartdqn``, so that watching an agent does not allocate its training buffer.
+    Stands in for CartDQN in ``rl_zoo3.ALGOS`` while RL Zoo's ``enjoy``, ``record_video`` or ``push_to_hub`` runs.
+    They give a 1-slot replay buffer only to the algorithm names in their own hard-coded lists (``dqn``, ``qrdqn``,
+    ...); this ``load`` does the same for ``cartdqn``, so that watching an agent does not allocate its training buffer.
+    ``__name__`` is the class's (``push_to_hub`` names the algorithm on the model card with it).
 
     :param algo_class: the algorithm class to load with
     """
 
     def __init__(self, algo_class: type[CartDQN] = CartDQN) -> None:
         self.algo_class = algo_class
+        self.__name__ = algo_class.__name__
 
     def load(self, path: str, **kwargs: Any) -> CartDQN:
         """
@@ -65,11 +70,12 @@ class OneSlotBufferLoader:
 def one_slot_buffer_on_load() -> Iterator[None]:
     """
     Within the block, ``rl_zoo3.ALGOS["cartdqn"].load`` loads with a 1-slot replay buffer (see ``OneSlotBufferLoader``).
-    Only for ``enjoy``: ``train -i`` (continue training) must load the full buffer, so ``ALGOS`` is restored after.
+    Only for the scripts that run a model: ``train -i`` (continue training) must load the full buffer, so ``ALGOS``
+    is restored after.
     """
     register_cartdqn()
     previous = ALGOS[ALGO_NAME]
-    ALGOS[ALGO_NAME] = OneSlotBufferLoader(CartDQN)  # type: ignore[assignment]
+    register_cartdqn(one_slot_buffer=True)
     try:
         yield
     finally:
