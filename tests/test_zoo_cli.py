@@ -157,7 +157,9 @@ def test_optimize_then_reload_a_trial(tmp_path):
     params = study.trials[1].params
     assert config["tau"] == params["tau"] and config["buffer_size"] == params["buffer_size"]
     assert config["gamma"] == 1 - params["one_minus_gamma"]
-    assert config["policy_kwargs"] == {"net_arch": [params["net_width"]] * 2}
+    assert config["policy_kwargs"] == {"net_arch": [params["net_width"]] * params["net_depth"], "dueling": params["dueling"]}
     model = CartDQN.load(tmp_path / "reloaded" / "cartdqn" / "CartPole-v1_1" / "CartPole-v1.zip", device="cpu")
     assert model.exploration_decay == params["exploration_decay"]
     assert model.batch_size == 2 ** params["batch_size_pow"]
+    assert (model.double_q, model.n_steps, model.policy.dueling) == (params["double_q"], params["n_steps"], params["dueling"])
+    assert model.train_freq.frequency == params["train_freq"]

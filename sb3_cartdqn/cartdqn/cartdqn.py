@@ -5,7 +5,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch as th
-from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
@@ -20,6 +20,8 @@ from sb3_cartdqn.common.checks import (
     check_action_space,
     check_finite,
     check_hyperparameters,
+    check_n_step_buffer,
+    check_n_step_spaces,
     check_policy_spaces,
     check_total_timesteps,
 )
@@ -37,6 +39,7 @@ from sb3_cartdqn.common.save_util import (
     zip_path,
 )
 from sb3_cartdqn.common.target_update import copy_buffers, soft_update
+from sb3_cartdqn.common.targets import q_target
 
 SelfCartDQN = TypeVar("SelfCartDQN", bound="CartDQN")
 PathLike = str | pathlib.Path | io.BufferedIOBase
@@ -52,6 +55,9 @@ class CartDQN(OffPolicyAlgorithm):
     a soft target update after every gradient step (not before it), gradient clipping by value
     (not by norm), ``AdamW(amsgrad=True)``, and the first gradient step as soon as the buffer
     holds ``learning_starts`` transitions.
+
+    Options beyond the tutorial, all off by default: ``double_q=True`` (Double DQN target), ``n_steps > 1``
+    (n-step returns) and ``policy_kwargs=dict(dueling=True)`` (dueling Q-network head).
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, ...)
     :param env: The environment to learn from (if registered in Gym, can be str)
@@ -76,6 +82,11 @@ class CartDQN(OffPolicyAlgorithm):
     :param exploration_initial_eps: epsilon at step 0 (tutorial ``EPS_START``)
     :param exploration_final_eps: asymptotic epsilon (tutorial ``EPS_END``)
     :param exploration_decay: decay constant of epsilon in environment steps (tutorial ``EPS_DECAY``)
+    :param double_q: use the Double DQN target (the online network picks ``argmax_a' Q(s', a')``, the target network
+        values it) instead of the tutorial's ``max_a' Q_target(s', a')``; see ``sb3_cartdqn.common.targets``
+    :param n_steps: bootstrap from the observation ``n_steps`` env steps later, with the discounted sum of the rewards
+        in between (n-step returns, through SB3's ``NStepReplayBuffer``); 1 is the tutorial's one-step target.
+        Not available with Dict observations, ``optimize_memory_usage`` or a custom ``replay_buffer_class``.
     :param clip_grad_value: gradients are clamped to ``[-clip_grad_value, clip_grad_value]`` before each optimizer
         step (tutorial ``clip_grad_value_(..., 100)``); ``None`` disables clipping
     :param check_finite: raise a clear error as soon as the env returns a NaN or infinite observation or reward,
@@ -120,6 +131,8 @@ class CartDQN(OffPolicyAlgorithm):
         exploration_initial_eps: float = 0.9,
         exploration_final_eps: float = 0.05,
         exploration_decay: float = 1000.0,
+        double_q: bool = False,
+        n_steps: int = 1,
         clip_grad_value: float | None = 100.0,
         check_finite: bool = True,
         stats_window_size: int = 100,
@@ -144,7 +157,10 @@ class CartDQN(OffPolicyAlgorithm):
             exploration_final_eps=exploration_final_eps,
             exploration_decay=exploration_decay,
             clip_grad_value=clip_grad_value,
+            double_q=double_q,
+            n_steps=n_steps,
         )
+        check_n_step_buffer(n_steps, replay_buffer_class, optimize_memory_usage)
         super().__init__(
             policy,
             env,
@@ -160,6 +176,7 @@ class CartDQN(OffPolicyAlgorithm):
             replay_buffer_class=replay_buffer_class,
             replay_buffer_kwargs=replay_buffer_kwargs,
             optimize_memory_usage=optimize_memory_usage,
+            n_steps=n_steps,
             policy_kwargs=policy_kwargs,
             stats_window_size=stats_window_size,
             tensorboard_log=tensorboard_log,
@@ -175,11 +192,13 @@ class CartDQN(OffPolicyAlgorithm):
         # load() builds the model before restoring its policy_kwargs: it checks the saved spaces instead
         if getattr(self, "observation_space", None) is not None and _init_setup_model:
             check_policy_spaces(self.policy_class, self.observation_space, self.policy_kwargs)
+            check_n_step_spaces(n_steps, self.observation_space)
 
         self.exploration_initial_eps = exploration_initial_eps
         self.exploration_final_eps = exploration_final_eps
         self.exploration_decay = exploration_decay
         self.clip_grad_value = clip_grad_value
+        self.double_q = double_q
         self.check_finite = check_finite
         # "epsilon" for the epsilon-greedy exploration, a function of num_timesteps
         self.exploration_rate = exploration_initial_eps
@@ -188,6 +207,10 @@ class CartDQN(OffPolicyAlgorithm):
             self._setup_model()
 
     def _setup_model(self) -> None:
+        if self.n_steps > 1 and self.replay_buffer_class is NStepReplayBuffer:
+            # load(): the saved class is the one SB3 picked for n_steps > 1. Let SB3 pick it again (with the current
+            # gamma), instead of taking it for a user's custom class and warning that n_steps is ignored.
+            self.replay_buffer_class = None
         super()._setup_model()
         self._create_aliases()
         # Tensors the per-step updates work on, gathered once (foreach kernels take lists)
@@ -325,11 +348,16 @@ class CartDQN(OffPolicyAlgorithm):
             # For n-step replay, discount factor is gamma**n_steps (when no early termination)
             discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
 
-            with th.no_grad():
-                # V(s') = max_a Q_target(s', a); 0 where the episode terminated. Truncated transitions
-                # (time limit) still bootstrap: the buffer's ``handle_timeout_termination`` clears their done flag.
-                next_q_values = self._q_target_forward(replay_data.next_observations).max(dim=1).values.reshape(-1, 1)
-                target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q_values
+            # r + (1 - done) * discount * V(s'), V(s') = max_a Q_target(s', a) or its Double DQN form. Truncated
+            # transitions (time limit) still bootstrap: the buffer's ``handle_timeout_termination`` clears their done flag.
+            target_q_values = q_target(
+                replay_data.rewards,
+                replay_data.dones,
+                discounts,
+                replay_data.next_observations,
+                self._q_target_forward,  # type: ignore[arg-type]
+                self._q_forward if self.double_q else None,  # type: ignore[arg-type]
+            )
 
             # Q(s, a) for the actions taken
             current_q_values = th.gather(self._q_forward(replay_data.observations), dim=1, index=replay_data.actions.long())

@@ -1,14 +1,22 @@
-"""Q-network policies for CartDQN: SB3's DQN policy with the tutorial's network and optimizer as defaults."""
+"""Q-network policies for CartDQN: SB3's DQN policy with the tutorial's network and optimizer as defaults,
+and an optional dueling head."""
 
 from typing import Any
 
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, CombinedExtractor, FlattenExtractor, NatureCNN
+from stable_baselines3.common.torch_layers import (
+    BaseFeaturesExtractor,
+    CombinedExtractor,
+    FlattenExtractor,
+    NatureCNN,
+    create_mlp,
+)
 from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
+from sb3_cartdqn.common.checks import check_options
 from sb3_cartdqn.common.torch_layers import TutorialCNN
 
 #: The tutorial's hidden layers: ``Linear(n_obs, 128) -> ReLU -> Linear(128, 128) -> ReLU -> Linear(128, n_actions)``.
@@ -35,6 +43,69 @@ def tutorial_optimizer_kwargs(
     return kwargs
 
 
+class DuelingHead(nn.Module):
+    """
+    The dueling architecture (Wang et al. 2016, "Dueling Network Architectures for Deep Reinforcement Learning"):
+    shared hidden layers, then a state-value stream ``V(s)`` and an advantage stream ``A(s, a)``, combined as
+    ``Q(s, a) = V(s) + A(s, a) - mean_a' A(s, a')`` (subtracting the mean makes V and A identifiable).
+
+    Layout: the ``net_arch`` hidden layers (each ``Linear`` then the activation) are shared; each stream is one
+    ``Linear`` layer on their output (on the features directly when ``net_arch`` is empty, e.g. ``CnnPolicy``).
+
+    :param features_dim: number of input features (the features extractor's output)
+    :param n_actions: number of actions
+    :param net_arch: the shared hidden layers
+    :param activation_fn: activation after each shared hidden layer
+    """
+
+    def __init__(self, features_dim: int, n_actions: int, net_arch: list[int], activation_fn: type[nn.Module]) -> None:
+        super().__init__()
+        self.shared = nn.Sequential(*create_mlp(features_dim, -1, net_arch, activation_fn))
+        hidden_dim = net_arch[-1] if net_arch else features_dim
+        self.value = nn.Linear(hidden_dim, 1)
+        self.advantage = nn.Linear(hidden_dim, n_actions)
+
+    def forward(self, features: th.Tensor) -> th.Tensor:
+        """
+        :param features: a batch of features, shape ``(batch, features_dim)``
+        :return: Q-values, shape ``(batch, n_actions)``
+        """
+        hidden = self.shared(features)
+        advantages = self.advantage(hidden)
+        return self.value(hidden) + advantages - advantages.mean(dim=1, keepdim=True)
+
+
+class DuelingQNetwork(QNetwork):
+    """
+    SB3's ``QNetwork`` with a ``DuelingHead`` in place of its MLP: features extractor, shared hidden layers,
+    then the value and advantage streams. Everything else (``forward``, ``_predict``, save/load) is SB3's.
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param features_extractor: the features extractor
+    :param features_dim: number of features it outputs
+    :param net_arch: the shared hidden layers
+    :param activation_fn: Activation function
+    :param normalize_images: Whether to normalize images or not, dividing by 255.0
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Discrete,
+        features_extractor: BaseFeaturesExtractor,
+        features_dim: int,
+        net_arch: list[int] | None = None,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        normalize_images: bool = True,
+    ) -> None:
+        super().__init__(
+            observation_space, action_space, features_extractor, features_dim, net_arch, activation_fn, normalize_images
+        )
+        # Replaces the plain MLP QNetwork built (``forward`` calls ``self.q_net`` on the features)
+        self.q_net = DuelingHead(self.features_dim, int(self.action_space.n), self.net_arch, self.activation_fn)  # type: ignore[assignment]
+
+
 class CartDQNPolicy(DQNPolicy):
     """
     Policy class with Q-value net and target net for CartDQN.
@@ -53,6 +124,8 @@ class CartDQNPolicy(DQNPolicy):
     :param optimizer_class: The optimizer to use, ``th.optim.AdamW`` by default
     :param optimizer_kwargs: Additional keyword arguments, excluding the learning rate, to pass to the optimizer.
         For ``AdamW``, ``amsgrad=True`` and ``fused=True`` are added unless given here.
+    :param dueling: build dueling Q-networks (``DuelingQNetwork``: shared ``net_arch`` hidden layers, then value and
+        mean-subtracted advantage streams) instead of the tutorial's plain MLP
     """
 
     q_net: QNetwork
@@ -70,7 +143,11 @@ class CartDQNPolicy(DQNPolicy):
         normalize_images: bool = True,
         optimizer_class: type[th.optim.Optimizer] = th.optim.AdamW,
         optimizer_kwargs: dict[str, Any] | None = None,
+        dueling: bool = False,
     ) -> None:
+        check_options(dueling=dueling)
+        # Set before DQNPolicy.__init__, which builds the networks (make_q_net)
+        self.dueling = dueling
         if net_arch is None:
             net_arch = [] if features_extractor_class == NatureCNN else list(TUTORIAL_NET_ARCH)
         super().__init__(
@@ -85,6 +162,21 @@ class CartDQNPolicy(DQNPolicy):
             optimizer_class=optimizer_class,
             optimizer_kwargs=tutorial_optimizer_kwargs(optimizer_class, optimizer_kwargs),
         )
+
+    def make_q_net(self) -> QNetwork:
+        """
+        :return: a new Q-network (online or target): SB3's ``QNetwork``, or ``DuelingQNetwork`` when ``dueling``
+        """
+        if not self.dueling:
+            return super().make_q_net()
+        # Separate features extractors for the online and target networks, as SB3's make_q_net
+        net_args = self._update_features_extractor(self.net_args, features_extractor=None)
+        return DuelingQNetwork(**net_args).to(self.device)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(dueling=self.dueling)
+        return data
 
     def set_training_mode(self, mode: bool) -> None:
         """
@@ -132,6 +224,7 @@ class CnnPolicy(CartDQNPolicy):
     :param normalize_images: Whether to divide ``uint8`` image observations by 255.0 (False by default)
     :param optimizer_class: The optimizer to use, ``th.optim.AdamW`` by default
     :param optimizer_kwargs: Additional keyword arguments, excluding the learning rate, to pass to the optimizer
+    :param dueling: build dueling Q-networks (see ``CartDQNPolicy``)
     """
 
     def __init__(
@@ -146,6 +239,7 @@ class CnnPolicy(CartDQNPolicy):
         normalize_images: bool = False,
         optimizer_class: type[th.optim.Optimizer] = th.optim.AdamW,
         optimizer_kwargs: dict[str, Any] | None = None,
+        dueling: bool = False,
     ) -> None:
         super().__init__(
             observation_space,
@@ -158,6 +252,7 @@ class CnnPolicy(CartDQNPolicy):
             normalize_images,
             optimizer_class,
             optimizer_kwargs,
+            dueling,
         )
 
 
@@ -175,6 +270,7 @@ class MultiInputPolicy(CartDQNPolicy):
     :param normalize_images: Whether to normalize images or not, dividing by 255.0 (True by default)
     :param optimizer_class: The optimizer to use, ``th.optim.AdamW`` by default
     :param optimizer_kwargs: Additional keyword arguments, excluding the learning rate, to pass to the optimizer
+    :param dueling: build dueling Q-networks (see ``CartDQNPolicy``)
     """
 
     def __init__(
@@ -189,6 +285,7 @@ class MultiInputPolicy(CartDQNPolicy):
         normalize_images: bool = True,
         optimizer_class: type[th.optim.Optimizer] = th.optim.AdamW,
         optimizer_kwargs: dict[str, Any] | None = None,
+        dueling: bool = False,
     ) -> None:
         super().__init__(
             observation_space,
@@ -201,4 +298,5 @@ class MultiInputPolicy(CartDQNPolicy):
             normalize_images,
             optimizer_class,
             optimizer_kwargs,
+            dueling,
         )

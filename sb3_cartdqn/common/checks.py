@@ -39,6 +39,8 @@ def check_hyperparameters(
     exploration_final_eps: float,
     exploration_decay: float,
     clip_grad_value: float | None,
+    double_q: bool = False,
+    n_steps: int = 1,
 ) -> None:
     """
     Raise ``ValueError`` naming the parameter and its allowed values if any hyperparameter is out of range.
@@ -56,6 +58,8 @@ def check_hyperparameters(
     :param exploration_final_eps: asymptotic epsilon, in [0, 1] and <= exploration_initial_eps
     :param exploration_decay: decay constant in env steps (> 0)
     :param clip_grad_value: gradient value clip (> 0), or None for no clipping
+    :param double_q: whether to use the Double DQN target (a bool)
+    :param n_steps: steps summed in the n-step return (an integer >= 1)
     """
     if not callable(learning_rate) and (
         isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float) or not 0 < learning_rate < math.inf
@@ -99,6 +103,65 @@ def check_hyperparameters(
         _fail("exploration_decay", exploration_decay, "the decay constant must be > 0 env steps (tutorial: 1000)")
     if clip_grad_value is not None and (not _is_real(clip_grad_value) or not clip_grad_value > 0):
         _fail("clip_grad_value", clip_grad_value, "the gradient value clip must be > 0, or None to disable (tutorial: 100)")
+    check_options(double_q=double_q, n_steps=n_steps)
+
+
+def check_options(*, double_q: Any = False, n_steps: Any = 1, dueling: Any = False) -> None:
+    """
+    Raise ``ValueError`` if an option beyond the tutorial has a value of the wrong kind.
+
+    :param double_q: whether to use the Double DQN target: ``True`` or ``False``
+    :param n_steps: steps summed in the n-step return: an integer >= 1 (1: the tutorial's one-step target)
+    :param dueling: whether the Q-network has a dueling head: ``True`` or ``False``
+    """
+    for name, flag in (("double_q", double_q), ("policy_kwargs['dueling']", dueling)):
+        if not isinstance(flag, bool | np.bool_):
+            _fail(name, flag, "it must be True or False (default False, the tutorial's network and target)")
+    if not _is_int(n_steps) or n_steps < 1:
+        _fail("n_steps", n_steps, "it must be an integer >= 1, e.g. 3 for 3-step returns (default 1, the tutorial's target)")
+
+
+def check_n_step_buffer(n_steps: int, replay_buffer_class: type | None, optimize_memory_usage: bool) -> None:
+    """
+    n-step returns come from SB3's ``NStepReplayBuffer``, which CartDQN selects only when no ``replay_buffer_class``
+    is given, and which has no memory-optimised variant.
+
+    :param n_steps: steps summed in the n-step return
+    :param replay_buffer_class: the replay buffer class chosen, if any
+    :param optimize_memory_usage: whether the memory-optimised replay buffer was asked for
+    """
+    if n_steps == 1:
+        return
+    if optimize_memory_usage:
+        _fail(
+            "n_steps",
+            n_steps,
+            "SB3's n-step replay buffer has no memory-optimised variant: pass optimize_memory_usage=False, or n_steps=1",
+        )
+    if replay_buffer_class is not None:
+        _fail(
+            "n_steps",
+            n_steps,
+            f"n-step returns need SB3's NStepReplayBuffer, but replay_buffer_class={replay_buffer_class.__name__} was "
+            "given: leave replay_buffer_class unset, or pass n_steps=1 and configure your buffer "
+            "(e.g. replay_buffer_kwargs=dict(n_steps=..., gamma=...) for a NStepReplayBuffer subclass)",
+        )
+
+
+def check_n_step_spaces(n_steps: int, observation_space: spaces.Space) -> None:
+    """
+    SB3's n-step replay buffer stores array observations only (SB3 2.9 has no Dict variant).
+
+    :param n_steps: steps summed in the n-step return
+    :param observation_space: the env's observation space
+    """
+    if n_steps > 1 and isinstance(observation_space, spaces.Dict):
+        _fail(
+            "n_steps",
+            n_steps,
+            f"SB3's n-step replay buffer does not support Dict observations ({observation_space}): use n_steps=1, "
+            "or flatten the observation with gymnasium.wrappers.FlattenObservation and use MlpPolicy",
+        )
 
 
 def check_action_space(action_space: spaces.Space) -> None:

@@ -11,12 +11,25 @@ NET_WIDTHS = (64, 128, 256)
 BUFFER_SIZES = (5_000, 10_000, 50_000, 100_000)
 #: Gradient value clips the sampler chooses from (the tutorial's is 100; None: no clipping)
 CLIP_GRAD_VALUES = (1.0, 10.0, 100.0, None)
+#: Numbers of hidden layers the sampler chooses from (the tutorial's is 2)
+NET_DEPTHS = (1, 2, 3)
+#: Env steps between updates the sampler chooses from (the tutorial's is 1)
+TRAIN_FREQS = (1, 2, 4, 8)
+#: ``gradient_steps = max(train_freq // subsample_steps, 1)``, as RL Zoo's DQN sampler: from one gradient step per
+#: env step (subsample 1) down to one per 8 env steps
+SUBSAMPLE_STEPS = (1, 2, 4, 8)
+#: n-step returns the sampler chooses from (1: the tutorial's one-step target)
+N_STEPS = (1, 5)
 
 
 def convert_cartdqn_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     """
     Turn the values Optuna stores for a trial (``trial.params``) into CartDQN keyword arguments.
     RL Zoo calls it to reload a trial (``--storage ... --study-name ... --trial-id N``).
+
+    Trials of studies run before a parameter was searched lack it; the converter then leaves the CartDQN default
+    (the tutorial's) in place: two hidden layers, ``train_freq=1``, ``gradient_steps=1``, no Double DQN, one-step
+    targets, no dueling head.
 
     :param sampled_params: the trial's parameters, named as ``sample_cartdqn_params`` suggests them
     :return: CartDQN keyword arguments (``gamma``, ``batch_size``, ``policy_kwargs``, ...), as a hyperparameter file
@@ -27,16 +40,22 @@ def convert_cartdqn_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
         hyperparams["learning_rate"] = f"lin_{hyperparams['learning_rate']!r}"
     hyperparams["gamma"] = 1.0 - hyperparams.pop("one_minus_gamma")
     hyperparams["batch_size"] = 2 ** hyperparams.pop("batch_size_pow")
+    if "subsample_steps" in hyperparams:
+        hyperparams["gradient_steps"] = max(hyperparams.get("train_freq", 1) // hyperparams.pop("subsample_steps"), 1)
     width = hyperparams.pop("net_width")
-    hyperparams["policy_kwargs"] = {"net_arch": [width, width]}
+    policy_kwargs: dict[str, Any] = {"net_arch": [width] * hyperparams.pop("net_depth", 2)}
+    if "dueling" in hyperparams:
+        policy_kwargs["dueling"] = hyperparams.pop("dueling")
+    hyperparams["policy_kwargs"] = policy_kwargs
     return hyperparams
 
 
 def sample_cartdqn_params(trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
     """
-    Sample CartDQN hyperparameters: exploration decay and epsilon range, tau, learning rate, batch size,
-    buffer size, network width, gradient clip value and gamma, and whether the learning rate decays linearly to 0
-    (it steadies the final policy). Training frequency stays the tutorial's (one gradient step per env step).
+    Sample CartDQN hyperparameters: exploration decay and epsilon range, tau, learning rate and whether it decays
+    linearly to 0 (it steadies the final policy), batch size, buffer size, network width and depth, gradient clip
+    value, gamma, training frequency and gradient steps per update, and the options beyond the tutorial: Double DQN,
+    n-step returns (1 to 5 steps) and the dueling head.
 
     :param trial: the Optuna trial to sample with
     :param n_actions: number of actions (unused: discrete actions need no action noise)
@@ -57,11 +76,16 @@ def sample_cartdqn_params(trial: optuna.Trial, n_actions: int, n_envs: int, addi
         "exploration_decay": trial.suggest_float("exploration_decay", 100.0, 20_000.0, log=True),
         "clip_grad_value": trial.suggest_categorical("clip_grad_value", CLIP_GRAD_VALUES),
         "net_width": trial.suggest_categorical("net_width", NET_WIDTHS),
+        "net_depth": trial.suggest_categorical("net_depth", NET_DEPTHS),
+        "train_freq": trial.suggest_categorical("train_freq", TRAIN_FREQS),
+        "subsample_steps": trial.suggest_categorical("subsample_steps", SUBSAMPLE_STEPS),
+        "double_q": trial.suggest_categorical("double_q", (False, True)),
+        "n_steps": trial.suggest_int("n_steps", *N_STEPS),
+        "dueling": trial.suggest_categorical("dueling", (False, True)),
     }
     hyperparams = convert_cartdqn_params(sampled)
-    trial.set_user_attr("gamma", hyperparams["gamma"])
-    trial.set_user_attr("batch_size", hyperparams["batch_size"])
-    trial.set_user_attr("learning_rate", hyperparams["learning_rate"])
+    for name in ("gamma", "batch_size", "learning_rate", "gradient_steps"):
+        trial.set_user_attr(name, hyperparams[name])
     if isinstance(hyperparams["learning_rate"], str):
         hyperparams["learning_rate"] = linear_schedule(hyperparams["learning_rate"].removeprefix("lin_"))
     return hyperparams
