@@ -5,7 +5,8 @@ RL Zoo's command line with CartDQN registered: ``python -m sb3_cartdqn.zoo SCRIP
 every flag goes to it unchanged, with three additions:
 
 - ``train --algo cartdqn`` reads ``hyperparams/cartdqn.yml`` (shipped in this package) unless ``-conf`` is given;
-- ``enjoy --algo cartdqn`` loads the model with a 1-slot replay buffer, as RL Zoo does for ``dqn``;
+- ``enjoy --algo cartdqn`` loads the model with a 1-slot replay buffer, as RL Zoo does for ``dqn``; ``enjoy`` checks
+  the run folder first and evaluates or unpickles nothing from it unless ``--trust-code`` is given;
 - ``plot_train`` takes several algorithms (``-a cartdqn dqn``), draws them on one figure with the algorithm in each
   label, and ``-o FILE`` saves that figure (RL Zoo's ``plot_train`` can only show it).
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from unittest import mock
 
 from sb3_cartdqn.zoo.registration import ALGO_NAME, default_config_path, one_slot_buffer_on_load, register_cartdqn
+from sb3_cartdqn.zoo.run_config import checked_rl_zoo_enjoy
 
 
 def with_default_config(argv: Sequence[str]) -> list[str]:
@@ -63,14 +65,17 @@ def train(argv: Sequence[str]) -> None:
 
 def enjoy(argv: Sequence[str]) -> None:
     """
-    RL Zoo's ``enjoy`` with CartDQN registered; a ``cartdqn`` model loads with a 1-slot replay buffer.
+    RL Zoo's ``enjoy`` with CartDQN registered; a ``cartdqn`` model loads with a 1-slot replay buffer. The run folder
+    is checked first (``sb3_cartdqn.zoo.run_config``): nothing in it is evaluated or unpickled unless ``--trust-code``
+    (or ``TRUST_REMOTE_CODE=True``).
 
-    :param argv: RL Zoo ``enjoy`` arguments
+    :param argv: RL Zoo ``enjoy`` arguments, and ``--trust-code``
     """
     from rl_zoo3.enjoy import enjoy as zoo_enjoy
 
-    with one_slot_buffer_on_load():
-        _run_rl_zoo(zoo_enjoy, "sb3_cartdqn.zoo enjoy", argv)
+    trust_code = True if "--trust-code" in argv else None
+    with one_slot_buffer_on_load(), checked_rl_zoo_enjoy(trust_code):
+        _run_rl_zoo(zoo_enjoy, "sb3_cartdqn.zoo enjoy", [arg for arg in argv if arg != "--trust-code"])
 
 
 def plot_train(argv: Sequence[str]) -> None:
