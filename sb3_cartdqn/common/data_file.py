@@ -8,12 +8,11 @@ uncompressed as NumPy writes them. :func:`open_data_file` tells such a file from
 versions of sb3-cartdqn wrote) by its first bytes, and unpickles the latter only when the caller opted in.
 """
 
-import io
+import contextlib
 import json
 import pathlib
 import pickle
 import zipfile
-from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -71,7 +70,6 @@ def open_data_file(
     loader: str,
     trust_code: bool,
     what: str,
-    legacy: Callable[[Any], Any] | None = None,
 ) -> Any:
     """
     Read a file :func:`write_data_file` wrote; a pickle (the earlier format) only when ``trust_code``.
@@ -81,22 +79,24 @@ def open_data_file(
     :param loader: the function loading, for messages
     :param trust_code: unpickle a pickle, import classes outside the allow-list
     :param what: how to describe an unreadable file's likely cause and fix, for messages
-    :param legacy: checks an unpickled object and returns what to return (default: the object itself)
-    :return: the fields (a dict), or what ``legacy`` returned for a pickle
+    :return: the fields (a dict), or what a pickle held
     :raises UntrustedFileError: if it is a pickle and ``trust_code`` is False
     :raises ModelFileError: if it is unreadable
     """
     name = str(path) if isinstance(path, str | pathlib.Path) else f"<{type(path).__name__}>"
-    content = pathlib.Path(path).read_bytes() if isinstance(path, str | pathlib.Path) else path.read()
     try:
-        if content.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
-            return _read_npz(io.BytesIO(content), kind, name, loader, trust_code)
-        if looks_like_pickle(content[:1]):
-            if not trust_code:
-                raise refuse(loader, name, "it is a pickle (as Stable-Baselines3 and earlier sb3-cartdqn versions wrote)")
-            loaded = pickle.loads(content)  # the caller opted in
-            return legacy(loaded) if legacy is not None else loaded
-        raise ValueError("neither an npz archive nor a pickle" if content else "the file is empty")
+        with contextlib.ExitStack() as stack:
+            file = stack.enter_context(open(path, "rb")) if isinstance(path, str | pathlib.Path) else path
+            start = file.tell()
+            head = file.read(4)
+            file.seek(start)
+            if head.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+                return _read_npz(file, kind, name, loader, trust_code)
+            if looks_like_pickle(head[:1]):
+                if not trust_code:
+                    raise refuse(loader, name, "it is a pickle (as Stable-Baselines3 and earlier sb3-cartdqn versions wrote)")
+                return pickle.load(file)  # the caller opted in
+            raise ValueError("neither an npz archive nor a pickle" if head else "the file is empty")
     except ModelFileError:
         raise
     except (ValueError, KeyError, TypeError, EOFError, OSError, zipfile.BadZipFile, pickle.UnpicklingError) as error:
