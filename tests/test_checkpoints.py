@@ -119,7 +119,7 @@ def test_checkpoint_state_is_consistent(tmp_path):
     model.learn(300, callback=CartDQNCheckpointCallback(100, str(tmp_path)))
     assert [steps for steps, _ in list_checkpoints(tmp_path)] == [100, 200, 300]
     for steps, folder in list_checkpoints(tmp_path):
-        assert sorted(os.listdir(folder)) == ["model.zip", "replay_buffer.pkl", "state.pkl"]
+        assert sorted(os.listdir(folder)) == ["model.zip", "replay_buffer.npz", "state.npz"]
         loaded = load_checkpoint(folder, _make_env(), device="cpu")
         # SB3's CheckpointCallback saves inside on_step: num_timesteps = N but only N - 1 transitions stored
         assert loaded.num_timesteps == steps and loaded.replay_buffer.size() == steps
@@ -142,15 +142,26 @@ def test_keep_last_and_latest(tmp_path):
         load_checkpoint(tmp_path / "nothing", _make_env())
 
 
-def test_unpicklable_env_resumes_with_new_episodes(tmp_path):
+def test_unpicklable_env_resumes_from_its_data(tmp_path):
     def env_fn():
         return Monitor(gym.make("CartPole-v1"), filename=str(tmp_path / "monitor"))  # an open file: cannot be pickled
 
     model = CartDQN("MlpPolicy", DummyVecEnv([env_fn]), **KWARGS)
     with pytest.warns(UserWarning, match="envs cannot be pickled"):
-        model.learn(200, callback=CartDQNCheckpointCallback(100, str(tmp_path / "ckpt")))
+        model.learn(200, callback=CartDQNCheckpointCallback(100, str(tmp_path / "ckpt"), save_env_state="pickle"))
+    assert not (tmp_path / "ckpt" / "cartdqn_200_steps" / "envs.pkl").exists()
     expected = _snapshot(model)
     resumed = load_checkpoint(tmp_path / "ckpt", DummyVecEnv([env_fn]), device="cpu")
+    _assert_same(_snapshot(resumed), expected)  # the episode goes on: the envs' data attributes were restored
+    resumed.learn(50, reset_num_timesteps=False)
+    assert resumed.num_timesteps == 250
+
+
+def test_env_with_other_wrappers_resumes_with_new_episodes(tmp_path):
+    model = CartDQN("MlpPolicy", _make_env(), **KWARGS)
+    model.learn(200, callback=CartDQNCheckpointCallback(100, str(tmp_path)))
+    expected = _snapshot(model)
+    resumed = load_checkpoint(tmp_path, DummyVecEnv([lambda: gym.make("CartPole-v1")]), device="cpu")  # no Monitor
     state = _snapshot(resumed)
     state["last_obs"] = expected["last_obs"] = None  # the env restarts: a new first observation
     _assert_same(state, expected)

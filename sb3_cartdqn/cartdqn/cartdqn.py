@@ -1,5 +1,6 @@
 import io
 import pathlib
+import pickle
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
@@ -13,9 +14,11 @@ from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import get_parameters_by_name, obs_as_tensor
 from stable_baselines3.dqn.policies import QNetwork
+from stable_baselines3.her.her_replay_buffer import HerReplayBuffer
 from torch.nn import functional as F
 
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
+from sb3_cartdqn.common.buffer_io import read_replay_buffer, replay_buffer_path, write_replay_buffer
 from sb3_cartdqn.common.checks import (
     check_action_space,
     check_finite,
@@ -28,18 +31,21 @@ from sb3_cartdqn.common.checks import (
 from sb3_cartdqn.common.clipping import clip_grad_value
 from sb3_cartdqn.common.exploration import ExponentialEpsilon
 from sb3_cartdqn.common.mlp_forward import MlpForward
+from sb3_cartdqn.common.model_data import save_model
 from sb3_cartdqn.common.optim import FusedAdamWStep
 from sb3_cartdqn.common.replay import sample_replay
 from sb3_cartdqn.common.save_util import (
-    ModelFileError,
     atomic_path,
     check_env_spaces,
     check_replay_buffer,
     read_model_data,
+    read_model_file,
+    tensor_entry_error,
     zip_path,
 )
 from sb3_cartdqn.common.target_update import copy_buffers, soft_update
 from sb3_cartdqn.common.targets import q_target
+from sb3_cartdqn.common.trust import code_trusted
 
 SelfCartDQN = TypeVar("SelfCartDQN", bound="CartDQN")
 PathLike = str | pathlib.Path | io.BufferedIOBase
@@ -499,60 +505,64 @@ class CartDQN(OffPolicyAlgorithm):
 
     def save(self, path: PathLike, exclude: Iterable[str] | None = None, include: Iterable[str] | None = None) -> None:
         """
-        SB3's ``save``, written atomically: to a temporary file in the same folder, renamed over ``path`` once
-        complete, so that a process killed mid-save never leaves a truncated file in place of the previous model.
+        SB3's ``save`` with every attribute written as data (no pickles: see ``sb3_cartdqn.common.model_data``),
+        written atomically: to a temporary file in the same folder, renamed over ``path`` once complete, so that a
+        process killed mid-save never leaves a truncated file in place of the previous model.
 
         :param path: path to the file where the rl agent should be saved (``.zip`` is added if it has no suffix)
         :param exclude: name of parameters that should be excluded in addition to the default ones
         :param include: name of parameters that might be excluded but should be included anyway
         """
         if not isinstance(path, str | pathlib.Path):
-            super().save(path, exclude, include)
+            save_model(self, path, exclude, include)
             return
         with atomic_path(zip_path(path)) as temporary:
-            super().save(temporary, exclude, include)
+            save_model(self, temporary, exclude, include)
 
     def save_replay_buffer(self, path: PathLike) -> None:
         """
-        SB3's ``save_replay_buffer``, written atomically (temporary file, then rename).
+        Save the replay buffer as data (an npz archive, whatever the suffix), atomically (temporary file, then rename).
 
-        :param path: where to save the replay buffer (``.pkl`` is added if it has no suffix)
+        :param path: where to save the replay buffer (``.pkl`` is added if it has no suffix, as SB3 does)
         """
+        assert self.replay_buffer is not None, "The replay buffer is not defined"
         if not isinstance(path, str | pathlib.Path):
-            super().save_replay_buffer(path)
+            write_replay_buffer(self.replay_buffer, path)  # type: ignore[arg-type]
             return
         final = pathlib.Path(path)
         if final.suffix == "":
             final = final.with_name(final.name + ".pkl")
-        with atomic_path(final) as temporary:
-            super().save_replay_buffer(temporary)
+        with atomic_path(final) as temporary, open(temporary, "wb") as file:
+            write_replay_buffer(self.replay_buffer, file)
 
-    def load_replay_buffer(self, path: PathLike, truncate_last_traj: bool = True) -> None:
+    def load_replay_buffer(self, path: PathLike, truncate_last_traj: bool = True, trust_code: bool | None = None) -> None:
         """
-        SB3's ``load_replay_buffer``; a truncated or foreign file raises ``ModelFileError`` naming it,
-        and leaves the current replay buffer in place.
+        SB3's ``load_replay_buffer``, reading data only: a pickled replay buffer (SB3's format) is refused unless
+        ``trust_code``. A truncated or foreign file raises ``ModelFileError`` naming it, and leaves the current replay
+        buffer in place.
 
-        :param path: Path to the pickled replay buffer.
+        :param path: the file written by ``save_replay_buffer`` (``.pkl`` may be omitted, as with SB3)
         :param truncate_last_traj: (``HerReplayBuffer`` only) assume the last stored trajectory finished
+        :param trust_code: unpickle a pickled replay buffer; ``None`` reads the environment variable
+            ``TRUST_REMOTE_CODE``
         """
-        previous = self.replay_buffer
-        name = str(path) if isinstance(path, str | pathlib.Path) else f"<{type(path).__name__}>"
-        try:
-            super().load_replay_buffer(path, truncate_last_traj)
-            check_replay_buffer(name, self.replay_buffer, self.observation_space, self.action_space, self.n_envs)
-        except OSError:
-            self.replay_buffer = previous
-            raise
-        except ModelFileError:
-            self.replay_buffer = previous
-            raise
-        except Exception as error:
-            self.replay_buffer = previous
-            raise ModelFileError(
-                f"load_replay_buffer: {name} is not a readable replay buffer ({type(error).__name__}: {error}): it is "
-                "truncated (e.g. a save that was killed mid-write), corrupt, or another kind of file. Load the replay "
-                "buffer of an earlier checkpoint."
-            ) from error
+        name = str(replay_buffer_path(path)) if isinstance(path, str | pathlib.Path) else f"<{type(path).__name__}>"
+        buffer = read_replay_buffer(
+            replay_buffer_path(path) if isinstance(path, str | pathlib.Path) else path,  # type: ignore[arg-type]
+            code_trusted(trust_code),
+        )
+        check_replay_buffer(name, buffer, self.observation_space, self.action_space, self.n_envs)
+        # What SB3's load_replay_buffer does after unpickling
+        if not hasattr(buffer, "handle_timeout_termination"):  # SB3 < 2.1.0
+            buffer.handle_timeout_termination = False
+            buffer.timeouts = np.zeros_like(buffer.dones)
+        if isinstance(buffer, HerReplayBuffer):
+            assert self.env is not None, "You must pass an environment at load time when using `HerReplayBuffer`"
+            buffer.set_env(self.env)
+            if truncate_last_traj:
+                buffer.truncate_last_trajectory()
+        buffer.device = self.device
+        self.replay_buffer = buffer
 
     @classmethod
     def load(  # type: ignore[override]
@@ -563,24 +573,34 @@ class CartDQN(OffPolicyAlgorithm):
         custom_objects: dict[str, Any] | None = None,
         print_system_info: bool = False,
         force_reset: bool = True,
+        trust_code: bool | None = None,
         **kwargs: Any,
     ) -> SelfCartDQN:
         """
-        SB3's ``load``, after checking the file: a missing, truncated, corrupt or non-CartDQN file (e.g. a DQN or
-        PPO model) and an env whose spaces differ from the saved ones raise an error naming the file and the fix.
+        SB3's ``load``, reading data only, after checking the file: a missing, truncated, corrupt or non-CartDQN file
+        (e.g. a DQN or PPO model) and an env whose spaces differ from the saved ones raise an error naming the file
+        and the fix. A file that carries code (fields SB3 pickled, classes outside the allow-list of
+        ``sb3_cartdqn.common.data_codec``) is refused before anything is unpickled unless ``trust_code``.
 
         :param path: path to the file (or a file-like) where to load the agent from
         :param env: the new environment to run the loaded model on (None: predict only)
         :param device: Device on which the code should run.
-        :param custom_objects: Dictionary of objects to replace upon loading.
+        :param custom_objects: Dictionary of objects to replace upon loading (those fields are not read).
         :param print_system_info: Whether to print system info from the saved model
         :param force_reset: Force call to ``reset()`` before training
+        :param trust_code: run code stored in the file (unpickle SB3's pickled fields, import classes it names):
+            needed for models written by SB3 or earlier sb3-cartdqn versions; ``None`` reads the environment variable
+            ``TRUST_REMOTE_CODE``
         :param kwargs: extra arguments to change the model when loading
         :return: new model instance with loaded parameters
         """
-        data = read_model_data(path, custom_objects)
-        name = str(path) if isinstance(path, str | pathlib.Path) else f"<{type(path).__name__}>"
+        name, content = read_model_file(path)
+        data = read_model_data(io.BytesIO(content), custom_objects, code_trusted(trust_code), name=name)
         if env is not None:
             env = cls._wrap_env(env, data.get("verbose", 0))
             check_env_spaces(name, data, env.observation_space, env.action_space)
-        return super().load(path, env, device, custom_objects, print_system_info, force_reset, **kwargs)
+        try:
+            # Every field is given: SB3 unpickles none of them; its tensors load with weights_only=True
+            return super().load(io.BytesIO(content), env, device, data, print_system_info, force_reset, **kwargs)
+        except pickle.UnpicklingError as error:
+            raise tensor_entry_error(name, content, error) from None

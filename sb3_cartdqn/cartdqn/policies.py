@@ -1,7 +1,7 @@
 """Q-network policies for CartDQN: SB3's DQN policy with the tutorial's network and optimizer as defaults,
 and an optional dueling head."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 import torch as th
 from gymnasium import spaces
@@ -17,7 +17,10 @@ from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
 from sb3_cartdqn.common.checks import check_options
+from sb3_cartdqn.common.policy_io import load_policy, save_policy
 from sb3_cartdqn.common.torch_layers import TutorialCNN
+
+SelfCartDQNPolicy = TypeVar("SelfCartDQNPolicy", bound="CartDQNPolicy")
 
 #: The tutorial's hidden layers: ``Linear(n_obs, 128) -> ReLU -> Linear(128, 128) -> ReLU -> Linear(128, n_actions)``.
 TUTORIAL_NET_ARCH = [128, 128]
@@ -110,8 +113,8 @@ class CartDQNPolicy(DQNPolicy):
     """
     Policy class with Q-value net and target net for CartDQN.
 
-    The networks, ``set_training_mode`` and save/load come from SB3's ``DQNPolicy``;
-    only the defaults differ: a 128-128 ReLU MLP and ``AdamW(amsgrad=True)``.
+    The networks and ``set_training_mode`` come from SB3's ``DQNPolicy``; the defaults differ (a 128-128 ReLU MLP
+    and ``AdamW(amsgrad=True)``), and ``save``/``load`` write and read data only (SB3's pickle the arguments).
 
     :param observation_space: Observation space
     :param action_space: Action space
@@ -199,6 +202,29 @@ class CartDQNPolicy(DQNPolicy):
             return
         for module in (self, *modules[1]):
             module.__dict__["training"] = mode  # what nn.Module.__setattr__ ends up doing for a plain bool, minus its checks
+
+    def save(self, path: str) -> None:
+        """
+        Save the weights and the constructor arguments, as data (SB3 pickles the arguments).
+
+        :param path: the file
+        """
+        save_policy(self, path)
+
+    @classmethod
+    def load(  # type: ignore[override]
+        cls: type[SelfCartDQNPolicy], path: str, device: th.device | str = "auto", trust_code: bool | None = None
+    ) -> SelfCartDQNPolicy:
+        """
+        Load a policy written by ``save``, reading data only; one written by SB3's ``BasePolicy.save`` (pickled)
+        only with ``trust_code=True`` (or ``TRUST_REMOTE_CODE=True``).
+
+        :param path: the file
+        :param device: where to put the policy
+        :param trust_code: unpickle SB3's format
+        :return: the policy
+        """
+        return load_policy(cls, path, device, trust_code)  # type: ignore[return-value]
 
 
 MlpPolicy = CartDQNPolicy

@@ -5,10 +5,17 @@ A checkpoint is one folder, ``<save_path>/<name_prefix>_<num_timesteps>_steps/``
 
 - ``model.zip``: the model (``model.save``): weights, target network, optimizer state (AMSGrad's maximum second
   moments included), ``num_timesteps``, epsilon, the last observation and episode statistics;
-- ``replay_buffer.pkl``: the replay buffer (contents, ``pos``, ``full``);
-- ``state.pkl``: the random number generators (Python, NumPy, torch, the action space's), the environments
-  (a ``DummyVecEnv``'s envs, pickled, when they can be) and ``VecNormalize``'s running returns;
-- ``vecnormalize.pkl``: the ``VecNormalize`` statistics, when the env is normalised.
+- ``replay_buffer.npz``: the replay buffer (contents, ``pos``, ``full``);
+- ``state.npz``: the random number generators (Python, NumPy, torch, the action space's), the environments
+  (the data attributes of a ``DummyVecEnv``'s envs, wrapper by wrapper: see ``sb3_cartdqn.common.env_state``) and
+  ``VecNormalize``'s running returns;
+- ``vecnormalize.npz``: the ``VecNormalize`` statistics, when the env is normalised;
+- ``envs.pkl``: only with ``save_env_state="pickle"``: the envs themselves, pickled, for envs that keep their state
+  outside data attributes (loading it needs the opt-in, ``trust_code=True``).
+
+Every file but ``envs.pkl`` is data (``np.load(allow_pickle=False)`` reads the ``.npz`` files), and
+:func:`load_checkpoint` runs no code from a checkpoint unless the caller opts in (``trust_code=True`` or
+``TRUST_REMOTE_CODE=True``); checkpoints written by earlier versions (``*.pkl`` files) load with the opt-in.
 
 The folder is written under a hidden temporary name and renamed into place once every file is on disk, so a
 process killed mid-checkpoint leaves the previous checkpoints intact and never a partial one under a checkpoint
@@ -16,9 +23,10 @@ name. Checkpoints are taken at a point where the state is consistent: after the 
 its gradient step done (SB3's ``CheckpointCallback`` saves inside ``on_step``, before the transition is stored).
 
 Resuming with :func:`load_checkpoint` and ``learn(remaining, reset_num_timesteps=False)`` then continues the run
-exactly: with a ``DummyVecEnv`` of picklable envs the resumed run is bit-identical to the run that was never
-interrupted (same machine, CPU). Otherwise the envs cannot be restored: the resumed run starts new episodes
-(as SB3 does), and everything else is restored.
+exactly: with a ``DummyVecEnv`` of envs whose state is data (the classic-control envs, SB3's ``Monitor``,
+Gymnasium's wrappers) the resumed run is bit-identical to the run that was never interrupted (same machine, CPU).
+Otherwise the envs cannot be restored: the resumed run starts new episodes (as SB3 does), and everything else is
+restored.
 """
 
 import os
@@ -37,17 +45,33 @@ import torch as th
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import CheckpointCallback
 from stable_baselines3.common.type_aliases import GymEnv
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
+from sb3_cartdqn.common.data_file import open_data_file, write_data_file
+from sb3_cartdqn.common.env_state import (
+    capture_envs_data,
+    dummy_vec_env,
+    envs_data_matches,
+    read_vecnormalize_statistics,
+    restore_envs_data,
+    write_vecnormalize,
+)
 from sb3_cartdqn.common.save_util import ModelFileError, fsync_directory, fsync_file
+from sb3_cartdqn.common.trust import code_trusted, refuse
 
 MODEL_FILE = "model.zip"
-REPLAY_BUFFER_FILE = "replay_buffer.pkl"
-STATE_FILE = "state.pkl"
-VECNORMALIZE_FILE = "vecnormalize.pkl"
-#: Version of ``state.pkl``'s layout
-STATE_FORMAT = 1
+REPLAY_BUFFER_FILE = "replay_buffer.npz"
+STATE_FILE = "state.npz"
+VECNORMALIZE_FILE = "vecnormalize.npz"
+#: Written only with ``save_env_state="pickle"``; loaded only with the opt-in
+ENVS_FILE = "envs.pkl"
+#: The pickles earlier versions wrote in place of the data files (loaded only with the opt-in)
+LEGACY_FILES = {REPLAY_BUFFER_FILE: "replay_buffer.pkl", STATE_FILE: "state.pkl", VECNORMALIZE_FILE: "vecnormalize.pkl"}
+#: What ``state.npz`` holds (its header's ``kind``)
+STATE_KIND = "CartDQN checkpoint state"
+#: Version of the checkpoint state's layout (1: ``state.pkl``, pickled)
+STATE_FORMAT = 2
 
 
 def checkpoint_name(name_prefix: str, num_timesteps: int) -> str:
@@ -116,18 +140,13 @@ def restore_rng_state(model: BaseAlgorithm, state: dict[str, Any]) -> None:
         th.cuda.set_rng_state_all(state["torch_cuda"])
 
 
-def _dummy_vec_env(env: VecEnv | None) -> DummyVecEnv | None:
-    base = env.unwrapped if env is not None else None
-    return base if isinstance(base, DummyVecEnv) else None
-
-
 def capture_env_state(env: VecEnv | None) -> bytes | None:
     """
     :param env: the training VecEnv
     :return: its envs pickled (wrappers, physics state, RNGs, episode counters), or None when it is not a
         ``DummyVecEnv`` or its envs cannot be pickled (an open file or window, a subprocess)
     """
-    base = _dummy_vec_env(env)
+    base = dummy_vec_env(env)
     if base is None:
         return None
     try:
@@ -141,7 +160,7 @@ def restore_env_state(env: VecEnv, envs: list[Any]) -> None:
     :param env: the (wrapped) ``DummyVecEnv`` given to :func:`load_checkpoint`
     :param envs: the envs :func:`capture_env_state` pickled: they replace those of ``env``'s ``DummyVecEnv``
     """
-    base = _dummy_vec_env(env)
+    base = dummy_vec_env(env)
     if base is None or len(envs) != base.num_envs:
         raise ValueError("restore_env_state: the env must be a DummyVecEnv with as many envs as at the checkpoint")
     base.envs = envs
@@ -156,7 +175,7 @@ def save_checkpoint(
     name_prefix: str = "cartdqn",
     save_replay_buffer: bool = True,
     save_vecnormalize: bool = True,
-    save_env_state: bool = True,
+    save_env_state: bool | str = True,
 ) -> pathlib.Path:
     """
     Write a checkpoint folder atomically: every file goes to a hidden temporary folder that is renamed into place
@@ -167,9 +186,13 @@ def save_checkpoint(
     :param name_prefix: the checkpoints' common prefix
     :param save_replay_buffer: also save the replay buffer (needed to resume exactly)
     :param save_vecnormalize: also save the ``VecNormalize`` statistics, if the env is normalised
-    :param save_env_state: also pickle the envs of a ``DummyVecEnv`` (needed to resume bit-identically)
+    :param save_env_state: also save the data attributes of a ``DummyVecEnv``'s envs (needed to resume
+        bit-identically); ``"pickle"`` also pickles the envs themselves into ``envs.pkl``, for envs that keep their
+        state outside data attributes (loading it needs ``trust_code=True``)
     :return: the checkpoint folder
     """
+    if save_env_state not in (True, False, "pickle"):
+        raise ValueError(f"save_checkpoint: invalid save_env_state={save_env_state!r}: True, False or 'pickle'.")
     folder = pathlib.Path(save_path)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / checkpoint_name(name_prefix, model.num_timesteps)
@@ -181,25 +204,29 @@ def save_checkpoint(
             model.save_replay_buffer(temporary / REPLAY_BUFFER_FILE)
         vec_normalize = model.get_vec_normalize_env()
         if save_vecnormalize and vec_normalize is not None:
-            vec_normalize.save(str(temporary / VECNORMALIZE_FILE))
+            with open(temporary / VECNORMALIZE_FILE, "wb") as file:
+                write_vecnormalize(vec_normalize, file)
             fsync_file(temporary / VECNORMALIZE_FILE)
-        env_state = capture_env_state(model.env) if save_env_state else None
-        if save_env_state and env_state is None and _dummy_vec_env(model.env) is not None:
-            warnings.warn(
-                "save_checkpoint: the envs cannot be pickled (an open file or window?): a resumed run will start "
-                "new episodes instead of continuing bit-identically. Everything else is saved."
-            )
+        if save_env_state == "pickle":
+            pickled = capture_env_state(model.env)
+            if pickled is None and dummy_vec_env(model.env) is not None:
+                warnings.warn(
+                    "save_checkpoint: the envs cannot be pickled (an open file or window?): a resumed run restores "
+                    "their data attributes only. Everything else is saved."
+                )
+            if pickled is not None:
+                (temporary / ENVS_FILE).write_bytes(pickled)
+                fsync_file(temporary / ENVS_FILE)
         state = {
             "format": STATE_FORMAT,
             "num_timesteps": model.num_timesteps,
             "rng": capture_rng_state(model),
-            "env": env_state,
+            "env": capture_envs_data(model.env) if save_env_state else None,
             "vecnormalize_returns": None if vec_normalize is None else vec_normalize.returns.copy(),
         }
         with open(temporary / STATE_FILE, "wb") as file:
-            pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
-            file.flush()
-            os.fsync(file.fileno())
+            write_data_file(file, STATE_KIND, state)
+        fsync_file(temporary / STATE_FILE)
         fsync_directory(temporary)
         if final.exists():  # same step saved again (e.g. two learn() calls): swap the old one out
             stale = folder / f".{final.name}.{uuid.uuid4().hex[:8]}.old"
@@ -233,18 +260,43 @@ def remove_stale_temporaries(save_path: str | pathlib.Path, name_prefix: str = "
     return removed
 
 
-def _read_state(checkpoint: pathlib.Path) -> dict[str, Any]:
-    path = checkpoint / STATE_FILE
-    if not path.is_file():
+def _data_or_legacy(checkpoint: pathlib.Path, file_name: str, trust_code: bool) -> pathlib.Path | None:
+    """The checkpoint's data file ``file_name``, or the pickle an earlier version wrote instead (opt-in only)."""
+    if (checkpoint / file_name).is_file():
+        return checkpoint / file_name
+    legacy = checkpoint / LEGACY_FILES[file_name]
+    if not legacy.is_file():
+        return None
+    if not trust_code:
+        raise refuse("load_checkpoint", str(legacy), "it is a pickle (a checkpoint of an earlier sb3-cartdqn version)")
+    return legacy
+
+
+def _read_state(checkpoint: pathlib.Path, trust_code: bool) -> dict[str, Any]:
+    path = _data_or_legacy(checkpoint, STATE_FILE, trust_code)
+    if path is None:
         return {}
-    try:
-        with open(path, "rb") as file:
-            state = pickle.load(file)
-    except Exception as error:
-        raise ModelFileError(f"load_checkpoint: {path} is unreadable ({type(error).__name__}: {error}).") from error
+    state = open_data_file(path, STATE_KIND, "load_checkpoint", trust_code, "save the checkpoint again or use an earlier one.")
+    if isinstance(state, dict) and state.get("format") == 1 and path.suffix == ".pkl":  # earlier version, opted in
+        state["env_pickle"] = state.pop("env", None)
+        return state
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         raise ModelFileError(f"load_checkpoint: {path} is not a CartDQN checkpoint state (format {STATE_FORMAT}).")
     return state
+
+
+def _read_pickled_envs(checkpoint: pathlib.Path, state: dict[str, Any], trust_code: bool) -> list[Any] | None:
+    pickled = state.get("env_pickle")
+    if (checkpoint / ENVS_FILE).is_file():
+        if not trust_code:
+            raise refuse(
+                "load_checkpoint",
+                str(checkpoint / ENVS_FILE),
+                "it holds the envs, pickled (save_env_state='pickle'); delete it to resume from the envs' data "
+                "attributes instead",
+            )
+        pickled = (checkpoint / ENVS_FILE).read_bytes()
+    return pickle.loads(pickled) if pickled is not None else None  # the caller opted in (see above)
 
 
 def load_checkpoint(
@@ -253,6 +305,7 @@ def load_checkpoint(
     name_prefix: str = "cartdqn",
     device: th.device | str = "auto",
     restore_rng: bool = True,
+    trust_code: bool | None = None,
     **kwargs: Any,
 ) -> CartDQN:
     """
@@ -264,6 +317,8 @@ def load_checkpoint(
     :param name_prefix: the checkpoints' common prefix (when ``path`` is the folder of checkpoints)
     :param device: device for the model
     :param restore_rng: restore the random number generators (global Python, NumPy and torch ones included)
+    :param trust_code: run code stored in the checkpoint: unpickle ``envs.pkl`` and the ``*.pkl`` files of
+        checkpoints written by earlier versions; ``None`` reads the environment variable ``TRUST_REMOTE_CODE``
     :param kwargs: passed to ``CartDQN.load``
     :return: the model, ready to continue training
     """
@@ -276,14 +331,28 @@ def load_checkpoint(
                 "check the folder and name_prefix, or start a new run."
             )
         checkpoint = latest
-    state = _read_state(checkpoint)
+    trusted = code_trusted(trust_code)
+    # Every file is checked before anything is restored: a refused file leaves nothing half-loaded
+    state = _read_state(checkpoint, trusted)
+    replay_buffer = _data_or_legacy(checkpoint, REPLAY_BUFFER_FILE, trusted)
+    vecnormalize = _data_or_legacy(checkpoint, VECNORMALIZE_FILE, trusted)
+    saved_envs = _read_pickled_envs(checkpoint, state, trusted)
+    statistics = read_vecnormalize_statistics(vecnormalize, trusted) if vecnormalize is not None else None
+
     venv = CartDQN._wrap_env(env, verbose=0)
-    saved_envs = pickle.loads(state["env"]) if state.get("env") is not None else None
-    base = _dummy_vec_env(venv)
+    base = dummy_vec_env(venv)
     restorable = saved_envs is not None and base is not None and len(saved_envs) == base.num_envs
-    model = CartDQN.load(checkpoint / MODEL_FILE, env=venv, device=device, force_reset=not restorable, **kwargs)
-    if (checkpoint / REPLAY_BUFFER_FILE).is_file():
-        model.load_replay_buffer(checkpoint / REPLAY_BUFFER_FILE)
+    restorable_data = not restorable and envs_data_matches(venv, state.get("env"))
+    model = CartDQN.load(
+        checkpoint / MODEL_FILE,
+        env=venv,
+        device=device,
+        force_reset=not (restorable or restorable_data),
+        trust_code=trusted,
+        **kwargs,
+    )
+    if replay_buffer is not None:
+        model.load_replay_buffer(replay_buffer, trust_code=trusted)
     else:
         warnings.warn(f"load_checkpoint: {checkpoint} has no replay buffer; training resumes with an empty one.")
     if saved_envs is not None and not restorable:
@@ -293,18 +362,19 @@ def load_checkpoint(
             "Pass a DummyVecEnv with as many envs to resume bit-identically."
         )
     vec_normalize = model.get_vec_normalize_env()
-    if (checkpoint / VECNORMALIZE_FILE).is_file():
+    if statistics is not None:
         if vec_normalize is None:
             raise ValueError(
                 f"load_checkpoint: {checkpoint} was trained with VecNormalize: wrap the env in "
                 "stable_baselines3.common.vec_env.VecNormalize before resuming."
             )
-        saved = VecNormalize.load(str(checkpoint / VECNORMALIZE_FILE), vec_normalize.venv)
-        vec_normalize.obs_rms, vec_normalize.ret_rms = saved.obs_rms, saved.ret_rms
+        vec_normalize.obs_rms, vec_normalize.ret_rms = statistics  # type: ignore[assignment]
         if state.get("vecnormalize_returns") is not None:
-            vec_normalize.returns = state["vecnormalize_returns"].copy()
+            vec_normalize.returns = np.array(state["vecnormalize_returns"], copy=True)
     if restorable and saved_envs is not None:
         restore_env_state(venv, saved_envs)
+    elif restorable_data:
+        restore_envs_data(venv, state["env"], str(checkpoint))
     elif model.seed is not None:
         # New episodes start here: seed them from the step count, not with the run's first seeds again
         venv.seed(model.seed + model.num_timesteps)
@@ -325,7 +395,8 @@ class CartDQNCheckpointCallback(CheckpointCallback):
     :param name_prefix: common prefix of the checkpoint folders
     :param save_replay_buffer: save the replay buffer (needed to resume exactly)
     :param save_vecnormalize: save the ``VecNormalize`` statistics
-    :param save_env_state: pickle the envs of a ``DummyVecEnv`` (needed to resume bit-identically)
+    :param save_env_state: save the data attributes of a ``DummyVecEnv``'s envs (needed to resume bit-identically);
+        ``"pickle"`` also pickles the envs (see :func:`save_checkpoint`)
     :param keep_last: keep only the newest ``keep_last`` checkpoints (None: keep all)
     :param verbose: 2 prints each checkpoint written
     """
@@ -339,7 +410,7 @@ class CartDQNCheckpointCallback(CheckpointCallback):
         name_prefix: str = "cartdqn",
         save_replay_buffer: bool = True,
         save_vecnormalize: bool = True,
-        save_env_state: bool = True,
+        save_env_state: bool | str = True,
         keep_last: int | None = None,
         verbose: int = 0,
     ) -> None:

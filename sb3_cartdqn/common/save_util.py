@@ -10,6 +10,7 @@ it and names the file and what is wrong with it.
 
 import contextlib
 import io
+import json
 import os
 import pathlib
 import uuid
@@ -18,7 +19,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from gymnasium import spaces
-from stable_baselines3.common.save_util import json_to_data
+
+from sb3_cartdqn.common.errors import ModelFileError
 
 #: Entries every SB3 model zip holds (``save_to_zip_file``); CartDQN stores its network and optimizer as state dicts.
 MODEL_ENTRIES = ("data", "policy.pth", "policy.optimizer.pth")
@@ -36,10 +38,6 @@ _KNOWN_POLICY_MODULES = {
     "sb3_contrib.tqc.policies": ("sb3_contrib.TQC",),
     "sb3_contrib.crossq.policies": ("sb3_contrib.CrossQ",),
 }
-
-
-class ModelFileError(ValueError):
-    """A file given to ``CartDQN.load`` (or a checkpoint) is missing, truncated, corrupt or not a CartDQN model."""
 
 
 def zip_path(path: str | pathlib.Path) -> pathlib.Path:
@@ -118,9 +116,16 @@ def _describe(path: Any) -> str:
     return str(path) if isinstance(path, str | pathlib.Path) else f"<{type(path).__name__}>"
 
 
-def _open_model_zip(path: str | pathlib.Path | io.BufferedIOBase) -> tuple[str, zipfile.ZipFile]:
+def read_model_file(path: str | pathlib.Path | io.BufferedIOBase) -> tuple[str, bytes]:
+    """
+    Read a model file once, so that the checks and the load see the same bytes.
+
+    :param path: the model file (``.zip`` may be omitted, as with SB3) or a file-like (read from its position)
+    :return: its name for messages, and its content
+    :raises ModelFileError: if there is no such file
+    """
     if not isinstance(path, str | pathlib.Path):
-        return _describe(path), zipfile.ZipFile(path)
+        return _describe(path), path.read()
     candidate = pathlib.Path(path)
     if not candidate.exists() and zip_path(candidate).exists():
         candidate = zip_path(candidate)  # SB3 also tries "<path>.zip"
@@ -131,26 +136,39 @@ def _open_model_zip(path: str | pathlib.Path | io.BufferedIOBase) -> tuple[str, 
             + ": check the path, or find the newest complete checkpoint with "
             "sb3_cartdqn.common.checkpoints.latest_checkpoint(folder)."
         )
-    return str(candidate), zipfile.ZipFile(candidate)
+    return str(candidate), candidate.read_bytes()
 
 
 def read_model_data(
-    path: str | pathlib.Path | io.BufferedIOBase, custom_objects: dict[str, Any] | None = None
+    path: str | pathlib.Path | io.BufferedIOBase,
+    custom_objects: dict[str, Any] | None = None,
+    trust_code: bool = False,
+    name: str | None = None,
 ) -> dict[str, Any]:
     """
-    Check that ``path`` is a complete, uncorrupted model zip written by CartDQN and return its saved attributes.
+    Check that ``path`` is a complete, uncorrupted model zip written by CartDQN and return its saved attributes,
+    decoded without running code from the file (see :mod:`sb3_cartdqn.common.model_data`).
     A file-like ``path`` is read and rewound.
 
     :param path: the model file (``.zip`` may be omitted, as with SB3)
     :param custom_objects: objects to use instead of the stored ones (as ``CartDQN.load``'s argument)
+    :param trust_code: unpickle fields SB3 pickled and import classes outside the allow-list
+    :param name: the file's name for messages (default: ``path``)
     :return: the saved attributes (``observation_space``, ``action_space``, ``num_timesteps``, ...)
     :raises ModelFileError: naming the file and what is wrong with it
+    :raises UntrustedFileError: if a field carries code and ``trust_code`` is False
     """
+    from sb3_cartdqn.common.model_data import decode_fields
+
     start = path.tell() if isinstance(path, io.IOBase) and path.seekable() else None
-    name = _describe(path)
     try:
-        name, archive = _open_model_zip(path)
-        with archive:
+        described, content = read_model_file(path)
+    finally:
+        if start is not None:
+            path.seek(start)  # type: ignore[union-attr]
+    name = name or described
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
             missing = [entry for entry in MODEL_ENTRIES if entry not in archive.namelist()]
             if missing and min((info.header_offset for info in archive.infolist()), default=0) > 0:
                 # The zip directory found is not at the start of the file: a truncated model whose end now falls
@@ -168,7 +186,7 @@ def read_model_data(
                     f"CartDQN.load: {name} is corrupt: the checksum of its entry {corrupt!r} does not match. "
                     "Load an earlier checkpoint or save the model again."
                 )
-            data = json_to_data(archive.read("data").decode(), custom_objects=custom_objects)
+            fields = json.loads(archive.read("data").decode())
     except zipfile.BadZipFile as error:
         raise ModelFileError(
             f"CartDQN.load: {name} is not a complete model zip ({error}): it is truncated (e.g. a save that was killed "
@@ -179,25 +197,34 @@ def read_model_data(
         if isinstance(error, ModelFileError):
             raise
         raise ModelFileError(f"CartDQN.load: {name} has an unreadable 'data' entry ({error}): the file is corrupt.") from error
-    finally:
-        if start is not None:
-            path.seek(start)  # type: ignore[union-attr]
-    check_saved_by_cartdqn(name, data)
-    return data
+    if isinstance(fields, dict):
+        check_saved_by_cartdqn(name, fields)
+    return decode_fields(fields, name, "CartDQN.load", custom_objects, trust_code)
+
+
+def _policy_module(policy_class: Any) -> tuple[str | None, str]:
+    """The module and name of a saved ``policy_class``, read without unpickling or importing it."""
+    if isinstance(policy_class, type):
+        return policy_class.__module__, policy_class.__qualname__
+    if isinstance(policy_class, dict) and isinstance(policy_class.get("name"), str):  # data_codec's class
+        module, _, qualname = policy_class["name"].partition(":")
+        return module, qualname
+    if isinstance(policy_class, dict) and isinstance(policy_class.get("__module__"), str):  # SB3's pickled class
+        return policy_class["__module__"], "?"
+    return None, "?"
 
 
 def check_saved_by_cartdqn(name: str, data: dict[str, Any]) -> None:
     """
     :param name: the file, for the message
-    :param data: its saved attributes
+    :param data: its saved attributes, decoded or as stored
     :raises ModelFileError: if another algorithm saved the file, naming the class that can load it
     """
     missing = [key for key in CARTDQN_KEYS if key not in data]
     if not missing:
         return
-    policy_class = data.get("policy_class")
-    module = getattr(policy_class, "__module__", None)
-    policy_name = f"{module}.{getattr(policy_class, '__qualname__', '?')}" if module else repr(policy_class)
+    module, qualname = _policy_module(data.get("policy_class"))
+    policy_name = f"{module}.{qualname}" if module else repr(data.get("policy_class"))[:80]
     savers = _KNOWN_POLICY_MODULES.get(module or "")
     how = " or ".join(f"{saver}.load()" for saver in savers) if savers else "the load() of the algorithm that saved it"
     raise ModelFileError(
@@ -255,3 +282,29 @@ def check_replay_buffer(
             f"its transitions are stored per env. Resume with an env of {buffer.n_envs} envs "
             f"(e.g. make_vec_env(..., n_envs={buffer.n_envs}))."
         )
+
+
+def tensor_entry_error(name: str, content: bytes, error: Exception) -> ModelFileError:
+    """
+    :param name: the model file, for the message
+    :param content: its bytes
+    :param error: what PyTorch's weights-only loader raised for one of its ``.pth`` entries
+    :return: the error naming the entry: tensors always load with ``weights_only=True``, whatever the opt-in
+    """
+    import torch as th
+
+    failing = "a .pth entry"
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for entry in archive.namelist():
+            if entry.endswith(".pth"):
+                try:
+                    th.load(io.BytesIO(archive.read(entry)), map_location="cpu", weights_only=True)
+                except Exception:
+                    failing = f"its entry {entry!r}"
+                    break
+    return ModelFileError(
+        f"CartDQN.load: {name} was not loaded: {failing} holds objects other than tensors, which PyTorch's "
+        f"weights-only loader refuses ({str(error).splitlines()[0]}). Nothing was unpickled. Tensors always load with "
+        "weights_only=True (trust_code=True does not change this: no file written by sb3-cartdqn or Stable-Baselines3 "
+        "needs more)."
+    )

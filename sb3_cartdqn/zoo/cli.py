@@ -18,6 +18,7 @@ table lists for it:
 
 import argparse
 import functools
+import os
 import runpy
 import sys
 import warnings
@@ -29,8 +30,10 @@ from unittest import mock
 
 from rl_zoo3 import ALGOS
 
+from sb3_cartdqn.common.trust import TRUST_ENV_VAR
 from sb3_cartdqn.zoo import hub, video
 from sb3_cartdqn.zoo.registration import ALGO_NAME, default_config_path, one_slot_buffer_on_load, register_cartdqn
+from sb3_cartdqn.zoo.run_config import checked_rl_zoo_enjoy
 
 #: A context the script runs in, made from the script's arguments
 ScriptContext = Callable[[Sequence[str]], AbstractContextManager[object]]
@@ -108,6 +111,27 @@ def multi_algo_plot_train(run: ModuleRunner, argv: Sequence[str]) -> None:
         plt.show()
 
 
+def with_trust_flag(argv: Sequence[str]) -> list[str]:
+    """
+    Take this package's ``--trust-code`` flag out of the arguments (RL Zoo does not know it) and turn it into the
+    one opt-in every loader reads, ``TRUST_REMOTE_CODE=True``, for this process.
+
+    :param argv: the script's arguments
+    :return: the arguments without ``--trust-code``
+    """
+    if "--trust-code" in argv:
+        os.environ[TRUST_ENV_VAR] = "True"
+    return [arg for arg in argv if arg != "--trust-code"]
+
+
+def enjoy_run_checked(argv: Sequence[str]) -> AbstractContextManager[None]:
+    """
+    :param argv: ``enjoy``'s arguments
+    :return: the block in which RL Zoo's ``enjoy`` checks the run folder before reading it (``run_config``)
+    """
+    return checked_rl_zoo_enjoy(None)
+
+
 @dataclass(frozen=True)
 class ZooScript:
     """
@@ -154,7 +178,13 @@ class ZooScript:
 #: Every RL Zoo script that takes ``--algo``, and the plot scripts that read what ``train`` writes
 SCRIPTS: dict[str, ZooScript] = {
     "train": ZooScript("rl_zoo3.train", "train, -optimize, --trial-id", prepare=with_default_config),
-    "enjoy": ZooScript("rl_zoo3.enjoy", "run a trained agent", loads_model=True),
+    "enjoy": ZooScript(
+        "rl_zoo3.enjoy",
+        "run a trained agent (run folder checked first; --trust-code opts out)",
+        loads_model=True,
+        prepare=with_trust_flag,
+        contexts=(enjoy_run_checked,),
+    ),
     "record_video": ZooScript("rl_zoo3.record_video", "mp4 of a trained agent", loads_model=True),
     "record_training": ZooScript(
         "rl_zoo3.record_training",

@@ -12,6 +12,7 @@ from unittest import mock
 
 from huggingface_sb3 import EnvironmentName
 
+from sb3_cartdqn.zoo.run_config import check_run_folder
 from sb3_cartdqn.zoo.runs import parse_run_flags, run_folder
 
 #: Where a Hugging Face token comes from
@@ -157,13 +158,15 @@ def check_downloaded_run(run: Path, env_name: EnvironmentName) -> None:
             f"load_from_hub saved the run in {run}, but {missing} are missing: the Hub repository is not an RL Zoo "
             "run of this algorithm and env. Check --algo, --env, -orga and -name."
         )
+    # Nothing RL Zoo would evaluate or unpickle (config.yml, args.yml, vecnormalize.pkl) unless TRUST_REMOTE_CODE=True
+    check_run_folder(str(run / env_name), None)
 
 
 @contextmanager
 def downloaded_run_checked(argv: Sequence[str]) -> Iterator[None]:
     """
     Work out where ``load_from_hub`` will save the run (``--exp-id 0``: after the latest) and, once the block has
-    downloaded it, pass it to :func:`check_downloaded_run`.
+    downloaded it, pass it to :func:`check_downloaded_run` (missing files, and the run configuration's safety).
 
     :param argv: ``load_from_hub``'s arguments
     """

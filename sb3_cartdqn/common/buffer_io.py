@@ -1,0 +1,84 @@
+"""
+Replay buffers as data: every attribute of an SB3 replay buffer (the transitions, ``pos``, ``full``, the spaces,
+...) in a data-only npz file (:mod:`sb3_cartdqn.common.data_file`), restored exactly as unpickling would restore
+them, so that training resumes on the same transitions.
+"""
+
+import pathlib
+import warnings
+from typing import Any, BinaryIO
+
+import numpy as np
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.save_util import save_to_pkl
+
+from sb3_cartdqn.common.data_codec import NotData
+from sb3_cartdqn.common.data_file import open_data_file, write_data_file
+from sb3_cartdqn.common.errors import ModelFileError
+
+#: What a replay buffer file holds (its header's ``kind``)
+KIND = "replay buffer"
+_UNREADABLE = (
+    "it is truncated (e.g. a save that was killed mid-write), corrupt, or another kind of file. Load the replay "
+    "buffer of an earlier checkpoint."
+)
+
+
+def write_replay_buffer(buffer: ReplayBuffer, file: BinaryIO) -> None:
+    """
+    Write a replay buffer as data; one that holds objects that are not data (``HerReplayBuffer`` keeps its env) is
+    pickled as SB3 does, with a warning that loading it will need the opt-in.
+
+    :param buffer: the replay buffer
+    :param file: an open binary file
+    """
+    attributes = {**vars(buffer), "device": str(buffer.device)}
+    try:
+        write_data_file(file, KIND, {"class": type(buffer), "attributes": attributes})
+    except NotData as error:
+        warnings.warn(
+            f"save_replay_buffer: a {type(buffer).__name__} holds {error}, which cannot be written as data: it is "
+            "pickled (Stable-Baselines3's format), and loading it will need trust_code=True."
+        )
+        file.seek(0)
+        file.truncate()
+        save_to_pkl(file, buffer)  # type: ignore[arg-type]
+
+
+def replay_buffer_path(path: str | pathlib.Path) -> pathlib.Path:
+    """
+    :param path: as given to ``load_replay_buffer``
+    :return: ``path``, or ``path.pkl`` when only that exists (as SB3 does)
+    """
+    path = pathlib.Path(path)
+    with_suffix = path.with_name(path.name + ".pkl")
+    return with_suffix if not path.exists() and with_suffix.exists() else path
+
+
+def read_replay_buffer(path: str | pathlib.Path | BinaryIO, trust_code: bool = False) -> Any:
+    """
+    :param path: a file written by :func:`write_replay_buffer` (or, with ``trust_code``, a pickled SB3 replay buffer)
+    :param trust_code: unpickle a pickled replay buffer
+    :return: the replay buffer, its ``device`` as saved (what a pickle held, unchecked: see ``check_replay_buffer``)
+    :raises UntrustedFileError: if the file is a pickle and ``trust_code`` is False
+    :raises ModelFileError: if it is not a readable replay buffer
+    """
+    name = str(path) if isinstance(path, str | pathlib.Path) else f"<{type(path).__name__}>"
+    loaded = open_data_file(path, KIND, "load_replay_buffer", trust_code, _UNREADABLE)
+    if not isinstance(loaded, dict):
+        return loaded  # unpickled (the caller opted in)
+    cls, attributes = loaded.get("class"), loaded.get("attributes")
+    if not (isinstance(cls, type) and issubclass(cls, ReplayBuffer) and isinstance(attributes, dict)):
+        raise ModelFileError(f"load_replay_buffer: {name} does not hold a replay buffer ({cls!r}).")
+    buffer = cls.__new__(cls)  # as unpickling does: the attributes, without allocating a second buffer
+    buffer.__dict__.update(attributes)
+    leading = (attributes.get("buffer_size"), attributes.get("n_envs"))
+    for key in ("observations", "next_observations", "actions", "rewards", "dones", "timeouts"):
+        arrays = attributes.get(key)
+        for array in arrays.values() if isinstance(arrays, dict) else [arrays]:
+            if array is not None and (not isinstance(array, np.ndarray) or array.shape[:2] != leading):
+                raise ModelFileError(
+                    f"load_replay_buffer: {name} is inconsistent: its {key} are not an array of "
+                    f"(buffer_size, n_envs) = {leading} rows. {_UNREADABLE}"
+                )
+    return buffer
