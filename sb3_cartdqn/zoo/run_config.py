@@ -258,8 +258,14 @@ def checked_rl_zoo_enjoy(trust_code: bool | None = None) -> Iterator[None]:
 
     wrapped = {name: _CheckedLoader(algo, trust_code) for name, algo in ALGOS.items() if name != ALGO_NAME}
     environment = {TRUST_ENV_VAR: "True"} if trust_code else {}
+    import rl_zoo3
+    import rl_zoo3.utils as zoo_utils
+
     with (
+        # every place a script (also one run afresh as __main__ through runpy) imports the name from
         mock.patch.object(zoo_enjoy, "get_saved_hyperparams", checked),
+        mock.patch.object(rl_zoo3, "get_saved_hyperparams", checked),
+        mock.patch.object(zoo_utils, "get_saved_hyperparams", checked),
         mock.patch.dict(ALGOS, wrapped),
         mock.patch.dict(os.environ, environment),
     ):
