@@ -14,7 +14,7 @@ from stable_baselines3.common.utils import FloatSchedule
 from torch.nn import functional as F
 
 from sb3_cartdqn.batched.envs import SeedEnvs, make_seed_envs
-from sb3_cartdqn.batched.networks import StackedMlp, to_linear_layout
+from sb3_cartdqn.batched.networks import StackedMlp
 from sb3_cartdqn.batched.replay import StackedBatch, StackedReplay
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy
@@ -341,7 +341,7 @@ class BatchedCartDQN:
             if not state:
                 continue  # no gradient step yet
             optimizer.state[param] = {
-                key: value.detach().clone() if key == "step" else to_linear_layout(value[index], is_bias=k % 2 == 1)
+                key: value.detach().clone() if key == "step" else self.q_net.to_linear_layout(k, value[index])
                 for key, value in state.items()
             }
         model.num_timesteps = self.num_timesteps
