@@ -12,6 +12,7 @@ Memory per seed is what each seed's tensors hold (replay storage, online and tar
 """
 
 import argparse
+import functools
 import itertools
 import platform
 import statistics
@@ -97,9 +98,9 @@ def run(sizes: list[int], steps: int, warmup: int, repeats: int) -> dict[str, An
     :param repeats: interleaved repetitions
     :return: per-row samples and medians (seed-steps/s), the matmul rate, the floor and the ratios
     """
-    rows: dict[str, Callable[[int], float]] = {"cartdqn (one seed)": lambda rep: bench_cartdqn(steps, warmup, rep)}
+    rows: dict[str, Callable[[int], float]] = {"cartdqn (one seed)": functools.partial(bench_cartdqn, steps, warmup)}
     for n_seeds in sizes:
-        rows[f"batched N={n_seeds}"] = lambda rep, n=n_seeds: bench_batched(n, steps, warmup, rep)
+        rows[f"batched N={n_seeds}"] = functools.partial(bench_batched, n_seeds, steps, warmup)
     names = list(rows)
     samples: dict[str, list[float]] = {name: [] for name in names}
     rates = []
