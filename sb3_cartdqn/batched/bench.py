@@ -1,7 +1,7 @@
 """
 Seed-steps per second of BatchedCartDQN for several N, beside single-seed CartDQN, measured side by side.
 
-    python -m sb3_cartdqn.batched.bench --sizes 1 4 10 32 --steps 400 --repeats 3
+    python -m sb3_cartdqn.batched.bench --sizes 1 4 10 32 --steps 400 --repeats 3 --out results/batched_bench.json
 
 A seed-step is one env step of one seed, with its gradient step (the tutorial's settings: one batch-128 update per
 env step, learning already started). Rows run interleaved (order rotated each repeat) so that machine noise hits all
@@ -14,6 +14,8 @@ Memory per seed is what each seed's tensors hold (replay storage, online and tar
 import argparse
 import functools
 import itertools
+import json
+import os
 import platform
 import statistics
 import sys
@@ -135,6 +137,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--warmup", type=int, default=200, help="env steps before timing (>= 128)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--out", default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
     if args.warmup < 128:
         parser.error("--warmup must be >= 128 so that learning has started before timing")
@@ -162,6 +165,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for size, row in results["bytes_per_seed"].items():
         print(f"  {size:<6} batched {row['batched'] / 2**20:.2f} MiB, CartDQN alone {row['cartdqn'] / 2**20:.2f} MiB")
     results.update(command=command, torch=th.__version__, threads=th.get_num_threads())
+    if args.out:
+        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+        with open(args.out, "w") as file:
+            json.dump(results, file, indent=2)
+        print(f"Wrote {args.out}")
     return results
 
 

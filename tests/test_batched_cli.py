@@ -1,0 +1,26 @@
+"""python -m sb3_cartdqn.batched: seeds trained in one process, each evaluated and saved as a CartDQN model."""
+
+import argparse
+import json
+
+import pytest
+
+from sb3_cartdqn import CartDQN
+from sb3_cartdqn.batched.__main__ import main, parse_seeds
+
+
+def test_parse_seeds():
+    assert parse_seeds("0-3,10") == [0, 1, 2, 3, 10]
+    assert parse_seeds("7") == [7]
+    with pytest.raises(argparse.ArgumentTypeError, match="range like 0-9"):
+        parse_seeds("a-b")
+
+
+def test_cli_trains_evaluates_and_saves(tmp_path):
+    results = main(
+        ["--seeds", "4,5", "--timesteps", "200", "--eval-episodes", "2", "--out", str(tmp_path), "--no-progress-bar"]
+    )
+    assert [row["seed"] for row in results["per_seed"]] == [4, 5]
+    assert json.loads((tmp_path / "results.json").read_text())["timesteps_per_seed"] == 200
+    model = CartDQN.load(tmp_path / "seed_5.zip")
+    assert model.num_timesteps == 200 and model.seed == 5
