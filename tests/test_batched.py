@@ -4,6 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
@@ -17,14 +18,16 @@ SEEDS = [3, 7, 11]
 SMALL = dict(learning_starts=64, batch_size=32, buffer_size=1000)
 
 
-def _random_batch(n_seeds: int, batch_size: int, seed: int = 0) -> StackedBatch:
+def _random_batch(n_seeds: int, batch_size: int, seed: int = 0, n_step: bool = False) -> StackedBatch:
     generator = th.Generator().manual_seed(seed)
+    discounts = 0.99 ** th.randint(1, 4, (n_seeds, batch_size), generator=generator).float() if n_step else None
     return StackedBatch(
         observations=th.randn(n_seeds, batch_size, 4, generator=generator),
         actions=th.randint(0, 2, (n_seeds, batch_size), generator=generator),
         next_observations=th.randn(n_seeds, batch_size, 4, generator=generator),
         rewards=th.rand(n_seeds, batch_size, generator=generator) * 2,
         dones=(th.rand(n_seeds, batch_size, generator=generator) < 0.2).float(),
+        discounts=discounts,
     )
 
 
@@ -36,6 +39,7 @@ def _seed_samples(batch: StackedBatch, index: int) -> ReplayBufferSamples:
         batch.next_observations[index],
         batch.dones[index].unsqueeze(1),
         batch.rewards[index].unsqueeze(1),
+        None if batch.discounts is None else batch.discounts[index].unsqueeze(1),
     )
 
 
@@ -53,6 +57,7 @@ def test_initial_weights_are_cartdqns():
             assert th.equal(a, b)
 
 
+@pytest.mark.parametrize("target", ["plain", "n-step"])
 @pytest.mark.parametrize(
     "settings",
     [
@@ -62,14 +67,18 @@ def test_initial_weights_are_cartdqns():
         dict(tau=0.3, learning_rate=1e-3, gamma=0.9, clip_grad_value=0.05),
     ],
 )
-def test_batched_updates_equal_separate_cartdqn_updates(settings, monkeypatch):
-    """Three gradient steps (so AdamW's moments and AMSGrad's maximum matter) on the same batches."""
+def test_batched_updates_equal_separate_cartdqn_updates(target, settings, monkeypatch):
+    """
+    Three gradient steps (so AdamW's moments and AMSGrad's maximum matter) on the same batches. ``n-step`` batches
+    carry per-transition bootstrap discounts (as SB3's ``NStepReplayBuffer`` samples them; its sampling is compared
+    in ``test_n_step_sampling_is_sb3s``).
+    """
     kwargs = dict(SMALL, **settings)
     batched = BatchedCartDQN("CartPole-v1", SEEDS, **kwargs)
     models = [CartDQN("MlpPolicy", "CartPole-v1", seed=seed, **kwargs) for seed in SEEDS]
     for model in models:
         model.set_logger(configure(None, []))
-    batches = [_random_batch(len(SEEDS), 32, seed=step) for step in range(3)]
+    batches = [_random_batch(len(SEEDS), 32, seed=step, n_step=target == "n-step") for step in range(3)]
     for batch in batches:
         batched.gradient_step(batch)
     for index, model in enumerate(models):
@@ -156,6 +165,35 @@ def test_no_fake_transitions_from_next_step_autoreset():
     assert th.all(follows | ends)  # within an episode, next_obs[t] is obs[t + 1]
     assert th.all(replay.observations[:, 1:400][ends].abs() <= 0.05)  # after an end: a fresh start state
     assert sum(map(len, batched.episode_returns)) == int(ends.sum()) + int(replay.terminations[:, 399].sum())
+
+
+@pytest.mark.parametrize("env_kwargs", [None, dict(max_episode_steps=7)])  # time limits: truncations in the windows
+def test_n_step_sampling_is_sb3s(env_kwargs):
+    """Every n-step transition of a wrapped-around buffer equals what SB3's NStepReplayBuffer computes."""
+    batched = BatchedCartDQN(
+        "CartPole-v1",
+        SEEDS[:2],
+        learning_starts=1000,
+        batch_size=8,
+        buffer_size=50,
+        n_steps=4,
+        gamma=0.9,
+        env_kwargs=env_kwargs,
+    )
+    batched.learn(137)  # full, the write position mid-buffer
+    indices = np.arange(50)
+    stacked = batched.replay.gather_n_step(np.stack([indices, indices]), n_steps=4, gamma=0.9)
+    assert batched.replay.truncations.any() == (env_kwargs is not None)
+    for index in range(2):
+        model = batched.to_cartdqn(index)
+        assert isinstance(model.replay_buffer, NStepReplayBuffer)
+        samples = model.replay_buffer._get_samples(indices)
+        th.testing.assert_close(samples.observations, stacked.observations[index])
+        th.testing.assert_close(samples.actions.reshape(-1), stacked.actions[index])
+        th.testing.assert_close(samples.next_observations, stacked.next_observations[index])
+        th.testing.assert_close(samples.dones.reshape(-1), stacked.dones[index])
+        th.testing.assert_close(samples.rewards.reshape(-1), stacked.rewards[index])
+        th.testing.assert_close(samples.discounts.reshape(-1), stacked.discounts[index])
 
 
 def test_export_save_load_predict_and_resume(tmp_path):

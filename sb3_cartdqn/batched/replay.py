@@ -115,15 +115,51 @@ class StackedReplay:
             take(self.terminations),
         )
 
-    def sample(self, rngs: list[np.random.Generator], batch_size: int) -> StackedBatch:
+    def gather_n_step(self, indices: np.ndarray, n_steps: int, gamma: float) -> StackedBatch:
+        """
+        n-step transitions starting at ``indices``, as SB3's ``NStepReplayBuffer`` computes them: rewards summed with
+        discounts ``gamma ** j`` up to the first episode end (termination or truncation) within ``n_steps``, or the
+        last stored transition (never crossing into older data); the next observation and termination of that last
+        step; and the bootstrap discount ``gamma ** (steps summed)``.
+
+        :param indices: ``[N, batch_size]`` start positions
+        :param n_steps: transitions summed at most
+        :param gamma: discount factor
+        :return: the transitions, ``[N, batch_size, ...]``, with ``discounts``
+        """
+        n_seeds, batch_size = indices.shape
+        steps = th.arange(n_steps, device=self.device)
+        starts = th.from_numpy(indices).to(self.device)
+        positions = (starts.unsqueeze(2) + steps) % self.capacity  # [N, B, n]
+        offsets = th.from_numpy(self._row_offsets).to(self.device).unsqueeze(2)
+        rows = (positions + offsets).reshape(-1)
+        ends = (self.terminations.reshape(-1)[rows] > 0) | self.truncations.reshape(-1)[rows]
+        ends = ends.view(n_seeds, batch_size, n_steps) | (positions == (self.pos - 1) % self.capacity)
+        last_step = th.where(ends.any(dim=2), ends.int().argmax(dim=2), n_steps - 1)  # [N, B]
+        mask = steps <= last_step.unsqueeze(2)
+        rewards = self.rewards.reshape(-1)[rows].view(n_seeds, batch_size, n_steps)
+        returns = (rewards * gamma ** steps.float() * mask).sum(dim=2)
+        last_rows = th.gather(positions, 2, last_step.unsqueeze(2)).squeeze(2) + offsets.squeeze(2)
+        batch = self.gather(indices)
+        return batch._replace(
+            next_observations=self.next_observations.view(n_seeds * self.capacity, *self.obs_shape)[last_rows],
+            rewards=returns,
+            dones=self.terminations.view(-1)[last_rows],
+            discounts=gamma ** mask.sum(dim=2).float(),
+        )
+
+    def sample(self, rngs: list[np.random.Generator], batch_size: int, n_steps: int = 1, gamma: float = 0.99) -> StackedBatch:
         """
         :param rngs: one generator per seed
         :param batch_size: transitions per seed
+        :param n_steps: for n-step returns (see :meth:`gather_n_step`); 1: one-step transitions
+        :param gamma: discount factor of the n-step returns
         :return: a uniform sample of each seed's transitions, ``[N, batch_size, ...]``
         """
-        return self.gather(self.sample_indices(rngs, batch_size))
+        indices = self.sample_indices(rngs, batch_size)
+        return self.gather(indices) if n_steps == 1 else self.gather_n_step(indices, n_steps, gamma)
 
-    def export(self, index: int, buffer: ReplayBuffer) -> None:
+    def export(self, index: int, buffer: ReplayBuffer) -> None:  # also an NStepReplayBuffer (same storage)
         """
         Copy seed ``index``'s transitions into an SB3 ``ReplayBuffer`` of the same capacity with one env (the buffer
         of the CartDQN model this seed becomes), in the same ring positions, so that resumed training samples them as

@@ -9,6 +9,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch as th
+from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.common.utils import FloatSchedule
 from torch.nn import functional as F
@@ -67,6 +68,8 @@ class BatchedCartDQN:
     :param exploration_final_eps: as ``CartDQN``
     :param exploration_decay: as ``CartDQN``
     :param clip_grad_value: as ``CartDQN``
+    :param n_steps: n-step returns with the semantics of SB3's ``NStepReplayBuffer`` (1: the tutorial's one-step
+        target); an exported seed gets an ``NStepReplayBuffer`` with the same ``n_steps`` and ``gamma``
     :param check_finite: as ``CartDQN``
     :param stats_window_size: as ``CartDQN`` (episodes kept per seed for ``ep_info_buffer``)
     :param policy_kwargs: as ``CartDQN``'s ``MlpPolicy`` (``net_arch``, ``activation_fn`` ReLU or Tanh,
@@ -91,6 +94,7 @@ class BatchedCartDQN:
         exploration_final_eps: float = 0.05,
         exploration_decay: float = 1000.0,
         clip_grad_value: float | None = 100.0,
+        n_steps: int = 1,
         check_finite: bool = True,
         stats_window_size: int = 100,
         policy_kwargs: dict[str, Any] | None = None,
@@ -124,6 +128,9 @@ class BatchedCartDQN:
         check_hyperparameters(
             **{key: value for key, value in self.hyperparameters.items() if key not in ("check_finite", "policy_kwargs")}
         )
+        if not isinstance(n_steps, int) or n_steps < 1:
+            raise ValueError(f"n_steps must be an int >= 1 (1: one-step targets), got {n_steps!r}.")
+        self.n_steps = n_steps
         self.learning_starts = learning_starts
         self.batch_size = batch_size
         self.tau = tau
@@ -249,7 +256,7 @@ class BatchedCartDQN:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         for _ in range(gradient_steps):
-            self.gradient_step(self.replay.sample(self.rngs, self.batch_size))
+            self.gradient_step(self.replay.sample(self.rngs, self.batch_size, self.n_steps, self.gamma))
         self._train_stats_count += gradient_steps
         self._n_updates += gradient_steps
 
@@ -332,6 +339,12 @@ class BatchedCartDQN:
         """
         if env is None:
             env = gym.make(self.env_id, **self.env_kwargs) if self.env_kwargs else self.env_id
+        if self.n_steps > 1:
+            kwargs = dict(
+                replay_buffer_class=NStepReplayBuffer,
+                replay_buffer_kwargs=dict(n_steps=self.n_steps, gamma=self.gamma),
+                **kwargs,
+            )
         model = CartDQN("MlpPolicy", env, seed=self.seeds[index], device=self.device, **self.hyperparameters, **kwargs)
         self.q_net.load_into(index, model.q_net)
         self.q_net_target.load_into(index, model.q_net_target)
