@@ -102,6 +102,29 @@ def test_batched_updates_equal_separate_cartdqn_updates(target, settings, monkey
     assert any(not th.equal(a, b) for a, b in zip(_params(models[0].q_net), _params(models[1].q_net), strict=True))
 
 
+def test_double_q_target():
+    """Double DQN: each seed's online network picks the next action, its target network values it."""
+    batched = BatchedCartDQN("CartPole-v1", SEEDS, double_q=True, **SMALL)
+    with th.no_grad():  # online and target networks apart, so that they disagree on some argmax
+        for param in batched.q_net.params:
+            param.add_(th.randn(param.shape, generator=th.Generator().manual_seed(0)) * 0.1)
+    batch = _random_batch(len(SEEDS), 32, seed=10)
+    with th.no_grad():
+        targets = batched.td_targets(batch)
+    for index, seed in enumerate(SEEDS):
+        model = CartDQN("MlpPolicy", "CartPole-v1", seed=seed, **SMALL)
+        batched.q_net.load_into(index, model.q_net)
+        batched.q_net_target.load_into(index, model.q_net_target)
+        with th.no_grad():
+            next_obs = batch.next_observations[index]
+            next_actions = model.q_net(next_obs).argmax(dim=1, keepdim=True)
+            next_q = model.q_net_target(next_obs).gather(1, next_actions).squeeze(1)
+            max_q = model.q_net_target(next_obs).max(dim=1).values
+        expected = batch.rewards[index] + (1 - batch.dones[index]) * 0.99 * next_q
+        th.testing.assert_close(targets[index], expected, rtol=1e-5, atol=1e-6)
+        assert not th.allclose(next_q, max_q)  # the double target differs from the plain one here
+
+
 def test_seeds_are_independent():
     """Changing one seed's data leaves every other seed's networks and optimizer state bit-identical."""
     runs = []

@@ -70,6 +70,7 @@ class BatchedCartDQN:
     :param clip_grad_value: as ``CartDQN``
     :param n_steps: n-step returns with the semantics of SB3's ``NStepReplayBuffer`` (1: the tutorial's one-step
         target); an exported seed gets an ``NStepReplayBuffer`` with the same ``n_steps`` and ``gamma``
+    :param double_q: Double DQN target: the online network picks the next action, the target network values it
     :param check_finite: as ``CartDQN``
     :param stats_window_size: as ``CartDQN`` (episodes kept per seed for ``ep_info_buffer``)
     :param policy_kwargs: as ``CartDQN``'s ``MlpPolicy`` (``net_arch``, ``activation_fn`` ReLU or Tanh,
@@ -95,6 +96,7 @@ class BatchedCartDQN:
         exploration_decay: float = 1000.0,
         clip_grad_value: float | None = 100.0,
         n_steps: int = 1,
+        double_q: bool = False,
         check_finite: bool = True,
         stats_window_size: int = 100,
         policy_kwargs: dict[str, Any] | None = None,
@@ -131,6 +133,7 @@ class BatchedCartDQN:
         if not isinstance(n_steps, int) or n_steps < 1:
             raise ValueError(f"n_steps must be an int >= 1 (1: one-step targets), got {n_steps!r}.")
         self.n_steps = n_steps
+        self.double_q = bool(double_q)
         self.learning_starts = learning_starts
         self.batch_size = batch_size
         self.tau = tau
@@ -214,12 +217,20 @@ class BatchedCartDQN:
 
     def td_targets(self, batch: StackedBatch) -> th.Tensor:
         """
-        ``r + gamma * (1 - terminated) * max_a Q_target(s', a)`` for every seed (truncated transitions bootstrap).
+        ``r + gamma * (1 - terminated) * max_a Q_target(s', a)`` for every seed (truncated transitions bootstrap);
+        with ``double_q``, ``Q_target(s', argmax_a Q(s', a))`` instead of the max (van Hasselt et al., 2016).
+        For n-step batches, ``gamma`` is each transition's bootstrap discount.
 
         :param batch: ``[N, B, ...]`` transitions
         :return: ``[N, B]`` targets
         """
-        next_q = self.q_net_target(batch.next_observations.flatten(2)).max(dim=2).values
+        next_obs = batch.next_observations.flatten(2)
+        next_q_all = self.q_net_target(next_obs)
+        if self.double_q:
+            next_actions = self.q_net(next_obs).argmax(dim=2, keepdim=True)
+            next_q = th.gather(next_q_all, dim=2, index=next_actions).squeeze(2)
+        else:
+            next_q = next_q_all.max(dim=2).values
         discounts = batch.discounts if batch.discounts is not None else self.gamma
         return batch.rewards + (1 - batch.dones) * discounts * next_q
 
@@ -339,6 +350,8 @@ class BatchedCartDQN:
         """
         if env is None:
             env = gym.make(self.env_id, **self.env_kwargs) if self.env_kwargs else self.env_id
+        if self.double_q:
+            kwargs = dict(double_q=True, **kwargs)
         if self.n_steps > 1:
             kwargs = dict(
                 replay_buffer_class=NStepReplayBuffer,
