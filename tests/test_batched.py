@@ -276,3 +276,15 @@ def test_unsupported_options_are_named(kwargs, message):
 def test_repeated_seeds_rejected():
     with pytest.raises(ValueError, match="seeds must differ"):
         BatchedCartDQN("CartPole-v1", [1, 1])
+
+
+@pytest.mark.parametrize("train_freq, gradient_steps", [(4, 2), ((3, "step"), -1)])
+def test_update_schedule_is_cartdqns(train_freq, gradient_steps):
+    """As many gradient steps, at the same env steps' worth of data, as CartDQN's learn() does."""
+    kwargs = dict(SMALL, train_freq=train_freq, gradient_steps=gradient_steps)
+    batched = BatchedCartDQN("CartPole-v1", SEEDS[:1], **kwargs)
+    model = CartDQN("MlpPolicy", "CartPole-v1", seed=SEEDS[0], **kwargs)
+    batched.learn(300)
+    model.learn(300)
+    assert batched._n_updates == model._n_updates > 0
+    assert batched.num_timesteps == model.num_timesteps
