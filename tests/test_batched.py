@@ -1,5 +1,7 @@
 """BatchedCartDQN: one batched update equals N CartDQN updates, seeds stay independent, each seed exports as CartDQN."""
 
+import inspect
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -123,6 +125,11 @@ def test_double_q_target():
         expected = batch.rewards[index] + (1 - batch.dones[index]) * 0.99 * next_q
         th.testing.assert_close(targets[index], expected, rtol=1e-5, atol=1e-6)
         assert not th.allclose(next_q, max_q)  # the double target differs from the plain one here
+    if "double_q" in inspect.signature(CartDQN).parameters:
+        assert batched.to_cartdqn(0).double_q
+    else:
+        with pytest.raises(NotImplementedError, match="no double_q option"):
+            batched.to_cartdqn(0)
 
 
 def test_seeds_are_independent():

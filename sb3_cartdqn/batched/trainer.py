@@ -1,5 +1,6 @@
 """N independent CartDQN runs (one per seed) computed together in one process."""
 
+import inspect
 import pathlib
 import time
 from collections import deque
@@ -351,6 +352,11 @@ class BatchedCartDQN:
         if env is None:
             env = gym.make(self.env_id, **self.env_kwargs) if self.env_kwargs else self.env_id
         if self.double_q:
+            if "double_q" not in inspect.signature(CartDQN).parameters:
+                raise NotImplementedError(
+                    "This CartDQN has no double_q option, so a seed trained with double_q=True cannot become a CartDQN "
+                    "model that trains on the same way. Its weights are in q_net / q_net_target (StackedMlp.load_into)."
+                )
             kwargs = dict(double_q=True, **kwargs)
         if self.n_steps > 1:
             kwargs = dict(
