@@ -295,3 +295,13 @@ def test_update_schedule_is_cartdqns(train_freq, gradient_steps):
     model.learn(300)
     assert batched._n_updates == model._n_updates > 0
     assert batched.num_timesteps == model.num_timesteps
+
+
+def test_vector_cartpole_only_where_it_is_the_same_env():
+    from sb3_cartdqn.batched.envs import BatchedCartPole, SeedEnvList, make_seed_envs
+
+    envs = make_seed_envs("CartPole-v0", [0, 1])
+    assert isinstance(envs, BatchedCartPole) and envs.env.max_episode_steps == 200
+    assert isinstance(make_seed_envs("CartPole-v1", [0, 1]), BatchedCartPole)
+    assert isinstance(make_seed_envs("CartPole-v1", [0, 1], dict(sutton_barto_reward=True)), SeedEnvList)
+    assert isinstance(make_seed_envs("Acrobot-v1", [0, 1]), SeedEnvList)

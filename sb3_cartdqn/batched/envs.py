@@ -131,9 +131,11 @@ def make_seed_envs(env_id: str, seeds: list[int], env_kwargs: dict[str, Any] | N
     :param env_id: a Gymnasium id
     :param seeds: one seed per env
     :param env_kwargs: keyword arguments for ``gym.make``
-    :return: ``BatchedCartPole`` for a plain ``CartPole-v1`` (no env_kwargs), ``SeedEnvList`` otherwise
+    :return: ``BatchedCartPole`` for a plain CartPole id (Gymnasium's ``CartPoleEnv`` with its default arguments,
+        a time limit and no extra wrappers, such as ``CartPole-v1``), ``SeedEnvList`` otherwise
     """
     spec = gym.spec(env_id)
-    if spec.entry_point in (CartPoleEnv, "gymnasium.envs.classic_control.cartpole:CartPoleEnv") and not env_kwargs:
-        return BatchedCartPole(seeds, max_episode_steps=spec.max_episode_steps or 500)
+    plain = not env_kwargs and not spec.kwargs and not spec.additional_wrappers and spec.max_episode_steps
+    if plain and spec.entry_point in (CartPoleEnv, "gymnasium.envs.classic_control.cartpole:CartPoleEnv"):
+        return BatchedCartPole(seeds, max_episode_steps=spec.max_episode_steps)  # type: ignore[arg-type]
     return SeedEnvList(env_id, seeds, env_kwargs)
