@@ -305,3 +305,21 @@ def test_vector_cartpole_only_where_it_is_the_same_env():
     assert isinstance(make_seed_envs("CartPole-v1", [0, 1]), BatchedCartPole)
     assert isinstance(make_seed_envs("CartPole-v1", [0, 1], dict(sutton_barto_reward=True)), SeedEnvList)
     assert isinstance(make_seed_envs("Acrobot-v1", [0, 1]), SeedEnvList)
+
+
+def test_one_tensorboard_run_per_seed(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    batched = BatchedCartDQN("CartPole-v1", SEEDS[:2], tensorboard_log=str(tmp_path), **SMALL)
+    batched.learn(250, log_interval=100)
+    batched.learn(50)  # continues the same runs
+    for index, seed in enumerate(SEEDS[:2]):
+        events = EventAccumulator(str(tmp_path / f"CartDQN_seed{seed}_1"))
+        events.Reload()
+        assert {"rollout/ep_rew_mean", "rollout/exploration_rate", "train/loss", "train/q_values"} <= set(
+            events.Tags()["scalars"]
+        )
+        assert [event.step for event in events.Scalars("rollout/ep_rew_mean")] == [100, 200, 250, 300]
+        window = batched.episode_returns[index][-100:]
+        assert events.Scalars("rollout/ep_rew_mean")[-1].value == pytest.approx(np.mean(window))
+    assert not (tmp_path / f"CartDQN_seed{SEEDS[0]}_2").exists()

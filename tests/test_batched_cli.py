@@ -24,3 +24,4 @@ def test_cli_trains_evaluates_and_saves(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text())["timesteps_per_seed"] == 200
     model = CartDQN.load(tmp_path / "seed_5.zip")
     assert model.num_timesteps == 200 and model.seed == 5
+    assert (tmp_path / "tb" / "CartDQN_seed4_1").is_dir()

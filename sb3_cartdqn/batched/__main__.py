@@ -4,7 +4,8 @@ Train several CartDQN seeds in one process, evaluate each greedily and save each
     python -m sb3_cartdqn.batched --seeds 200-209 --timesteps 50000 --out runs/batched
 
 Each seed is evaluated as ``python -m sb3_cartdqn.main`` evaluates one: ``evaluate_policy(deterministic=True)`` on a
-fresh env reset with ``seed + 10_000``. Writes ``seed_<s>.zip`` per seed and ``results.json``.
+fresh env reset with ``seed + 10_000``. Writes ``seed_<s>.zip`` per seed, ``results.json`` and one TensorBoard run
+per seed under ``tb/``.
 """
 
 import argparse
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     th.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
 
-    batched = BatchedCartDQN(args.env, args.seeds, device=args.device)
+    batched = BatchedCartDQN(args.env, args.seeds, device=args.device, tensorboard_log=os.path.join(args.out, "tb"))
     start = time.perf_counter()
     batched.learn(args.timesteps, progress_bar=not args.no_progress_bar)
     train_seconds = time.perf_counter() - start

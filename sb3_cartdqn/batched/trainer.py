@@ -11,8 +11,9 @@ import gymnasium as gym
 import numpy as np
 import torch as th
 from stable_baselines3.common.buffers import NStepReplayBuffer
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.type_aliases import Schedule
-from stable_baselines3.common.utils import FloatSchedule
+from stable_baselines3.common.utils import FloatSchedule, configure_logger
 from torch.nn import functional as F
 
 from sb3_cartdqn.batched.envs import SeedEnvs, make_seed_envs
@@ -77,6 +78,7 @@ class BatchedCartDQN:
     :param policy_kwargs: as ``CartDQN``'s ``MlpPolicy`` (``net_arch``, ``activation_fn`` ReLU or Tanh,
         ``optimizer_kwargs``; the optimizer must be AdamW)
     :param env_kwargs: keyword arguments for ``gym.make`` (any makes every seed a separate ``gym.make``)
+    :param tensorboard_log: folder for one TensorBoard run per seed (``CartDQN_seed<s>_<n>``, CartDQN's keys)
     :param device: where the networks and replay buffers live
     """
 
@@ -102,6 +104,7 @@ class BatchedCartDQN:
         stats_window_size: int = 100,
         policy_kwargs: dict[str, Any] | None = None,
         env_kwargs: dict[str, Any] | None = None,
+        tensorboard_log: str | None = None,
         device: th.device | str = "cpu",
     ) -> None:
         self.seeds = [int(seed) for seed in seeds]
@@ -110,6 +113,8 @@ class BatchedCartDQN:
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"BatchedCartDQN: seeds must differ (got {self.seeds}); repeated seeds give identical runs.")
         self.env_id = env
+        self.tensorboard_log = tensorboard_log
+        self.loggers: list[Logger] = []
         self.env_kwargs = env_kwargs
         self.hyperparameters: dict[str, Any] = dict(
             learning_rate=learning_rate,
@@ -282,17 +287,43 @@ class BatchedCartDQN:
         self._episode_returns[ended] = 0.0
         self._episode_lengths[ended] = 0
 
-    def learn(self, total_timesteps: int, progress_bar: bool = False) -> "BatchedCartDQN":
+    def _dump_logs(self) -> None:
+        """Write each seed's episode statistics, exploration rate and training statistics to its own logger."""
+        stats = self.train_stats()
+        window = self.hyperparameters["stats_window_size"]
+        for index, logger in enumerate(self.loggers):
+            returns, lengths = self.episode_returns[index][-window:], self.episode_lengths[index][-window:]
+            if returns:
+                logger.record("rollout/ep_rew_mean", float(np.mean(returns)))
+                logger.record("rollout/ep_len_mean", float(np.mean(lengths)))
+            logger.record("rollout/exploration_rate", self.exploration_rate)
+            logger.record("time/episodes", len(self.episode_returns[index]))
+            logger.record("train/n_updates", self._n_updates)
+            if stats is not None:
+                logger.record("train/loss", float(stats["loss"][index]))
+                logger.record("train/q_values", float(stats["q_values"][index]))
+            logger.dump(step=self.num_timesteps)
+
+    def learn(self, total_timesteps: int, progress_bar: bool = False, log_interval: int = 1000) -> "BatchedCartDQN":
         """
         Train every seed for ``total_timesteps`` more env steps each (CartDQN's ``learn`` with
         ``reset_num_timesteps=False`` after the first call: the step count and epsilon continue).
 
         :param total_timesteps: env steps per seed
         :param progress_bar: show a tqdm bar over the steps of the whole batch
+        :param log_interval: with ``tensorboard_log``, write every seed's statistics every ``log_interval`` env steps
+            (not episodes, as CartDQN counts it: seeds end episodes at different steps); this reads and resets
+            :meth:`train_stats`
         :return: self
         """
         if total_timesteps < 0:
             raise ValueError(f"total_timesteps must be >= 0, got {total_timesteps}.")
+        if self.tensorboard_log is not None:
+            first = not self.loggers
+            self.loggers = [
+                configure_logger(0, self.tensorboard_log, f"CartDQN_seed{seed}", reset_num_timesteps=first)
+                for seed in self.seeds
+            ]
         end = self.num_timesteps + int(total_timesteps)
         if self._last_obs is None:
             self._last_obs = self.envs.reset()
@@ -322,16 +353,24 @@ class BatchedCartDQN:
                 bar.update(self.n_seeds)
             if self.num_timesteps % self.train_freq == 0 and self.num_timesteps >= self.learning_starts:
                 self.train(self.gradient_steps if self.gradient_steps >= 0 else self.train_freq)
+            if self.loggers and self.num_timesteps % log_interval == 0:
+                self._dump_logs()
         if bar is not None:
             bar.close()
+        if self.loggers:
+            self._dump_logs()
+            for logger in self.loggers:
+                logger.close()
         return self
 
-    def train_stats(self) -> dict[str, np.ndarray]:
+    def train_stats(self) -> dict[str, np.ndarray] | None:
         """
-        :return: each seed's mean loss and mean Q since the last call (``loss``, ``q_values``: arrays of length N)
+        :return: each seed's mean loss and mean Q since the last call (``loss``, ``q_values``: arrays of length N);
+            None if no gradient step was taken since
         """
-        count = max(self._train_stats_count, 1)
-        loss, q_values = (self._train_stats / count).cpu().numpy()
+        if self._train_stats_count == 0:
+            return None
+        loss, q_values = (self._train_stats / self._train_stats_count).cpu().numpy()
         self._train_stats.zero_()
         self._train_stats_count = 0
         return {"loss": loss, "q_values": q_values}
