@@ -24,7 +24,7 @@ def test_batched_bench_tiny(tmp_path):
     out = tmp_path / "bench.json"
     results = bench.main(["--sizes", "1", "2", "--steps", "20", "--warmup", "130", "--repeats", "1", "--out", str(out)])
     saved = json.loads(out.read_text())
-    rows = {"cartdqn (one seed)", "batched N=1", "batched N=2"}
+    rows = {"cartdqn (one seed)", "sb3-dqn (one seed)", "batched N=1", "batched N=2"}
     assert set(saved["median_seed_steps_per_s"]) == rows == set(saved["times_floor"])
     assert all(v > 0 for v in saved["median_seed_steps_per_s"].values())
     assert saved["matmul_gflops"] > 0 and np.isclose(saved["seed_step_mflop"], 17.46688)

@@ -1,5 +1,6 @@
 """
-Seed-steps per second of BatchedCartDQN for several N, beside single-seed CartDQN, measured side by side.
+Seed-steps per second of BatchedCartDQN for several N, beside single-seed CartDQN and stock SB3 DQN (set up as
+close to the tutorial as SB3 allows, as in ``sb3_cartdqn.bench``), measured side by side.
 
     python -m sb3_cartdqn.batched.bench --sizes 1 4 10 32 --steps 400 --repeats 3 --out results/batched_bench.json
 
@@ -27,7 +28,7 @@ import numpy as np
 import torch as th
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
-from sb3_cartdqn.bench import ENV_ID, bench_cartdqn
+from sb3_cartdqn.bench import ENV_ID, bench_cartdqn, bench_sb3_dqn
 from sb3_cartdqn.bench_memory import buffer_nbytes
 
 
@@ -100,7 +101,10 @@ def run(sizes: list[int], steps: int, warmup: int, repeats: int) -> dict[str, An
     :param repeats: interleaved repetitions
     :return: per-row samples and medians (seed-steps/s), the matmul rate, the floor and the ratios
     """
-    rows: dict[str, Callable[[int], float]] = {"cartdqn (one seed)": functools.partial(bench_cartdqn, steps, warmup)}
+    rows: dict[str, Callable[[int], float]] = {
+        "cartdqn (one seed)": functools.partial(bench_cartdqn, steps, warmup),
+        "sb3-dqn (one seed)": functools.partial(bench_sb3_dqn, steps, warmup),
+    }
     for n_seeds in sizes:
         rows[f"batched N={n_seeds}"] = functools.partial(bench_batched, n_seeds, steps, warmup)
     names = list(rows)
