@@ -9,6 +9,7 @@ import torch as th
 from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.logger import configure
+from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from sb3_cartdqn import CartDQN
@@ -311,7 +312,9 @@ def test_one_tensorboard_run_per_seed(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     batched = BatchedCartDQN("CartPole-v1", SEEDS[:2], tensorboard_log=str(tmp_path), **SMALL)
-    batched.learn(250, log_interval=100)
+    batched.learn(250, log_interval=100, eval_freq=125, n_eval_episodes=2)
+    assert [step for step, _ in batched.evaluations] == [125, 250]
+    assert batched.evaluations[-1][1].shape == (2, 2)
     batched.learn(50)  # continues the same runs
     for index, seed in enumerate(SEEDS[:2]):
         events = EventAccumulator(str(tmp_path / f"CartDQN_seed{seed}_1"))
@@ -320,6 +323,7 @@ def test_one_tensorboard_run_per_seed(tmp_path):
             events.Tags()["scalars"]
         )
         assert [event.step for event in events.Scalars("rollout/ep_rew_mean")] == [100, 200, 250, 300]
+        assert events.Scalars("eval/mean_reward")[-1].value == batched.evaluations[-1][1][index].mean()
         window = batched.episode_returns[index][-100:]
         assert events.Scalars("rollout/ep_rew_mean")[-1].value == pytest.approx(np.mean(window))
     assert not (tmp_path / f"CartDQN_seed{SEEDS[0]}_2").exists()
@@ -337,3 +341,18 @@ def test_a_seed_trains_the_same_in_any_batch():
         assert run.episode_returns[position] == reference.episode_returns[0]
         for a, b in zip(run.q_net.params, reference.q_net.params, strict=True):
             assert th.equal(a[position], b[0])
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Acrobot-v1"])
+def test_evaluate_is_evaluate_policy_per_seed(env_id):
+    """All seeds evaluated at once give the episodes SB3's evaluate_policy gives each exported model."""
+    batched = BatchedCartDQN(env_id, SEEDS[:2], **SMALL)
+    batched.learn(300)
+    returns = batched.evaluate(n_eval_episodes=3)
+    for index, seed in enumerate(SEEDS[:2]):
+        env = Monitor(gym.make(env_id))
+        env.reset(seed=seed + 10_000)
+        expected, _ = evaluate_policy(
+            batched.to_cartdqn(index), env, n_eval_episodes=3, deterministic=True, return_episode_rewards=True
+        )
+        assert list(returns[index]) == expected

@@ -29,8 +29,12 @@ class SeedEnvs:
     action_space: gym.spaces.Discrete
     n_seeds: int
 
-    def reset(self) -> np.ndarray:
-        """:return: first observations, ``[N, *obs_shape]``"""
+    def reset(self, seeded: bool = True) -> np.ndarray:
+        """
+        :param seeded: reset each env with its seed (``env.reset(seed=s)``), else continue its random stream
+            (``env.reset()``)
+        :return: first observations, ``[N, *obs_shape]``
+        """
         raise NotImplementedError
 
     def step(self, actions: np.ndarray) -> SeedSteps:
@@ -58,7 +62,9 @@ class BatchedCartPole(SeedEnvs):
         self.env = CartPoleVectorEnv(num_envs=self.n_seeds, max_episode_steps=max_episode_steps)
         self.observation_space = self.env.single_observation_space  # type: ignore[assignment]
         self.action_space = self.env.single_action_space  # type: ignore[assignment]
+        self.seeds = list(seeds)
         self.rngs = [seeding.np_random(seed)[0] for seed in seeds]
+        self.env.reset()
 
     def _reset_states(self, indices: np.ndarray) -> None:
         env = self.env
@@ -68,8 +74,9 @@ class BatchedCartPole(SeedEnvs):
         env.steps[indices] = 0
         env.prev_done[indices] = False
 
-    def reset(self) -> np.ndarray:
-        self.env.reset()
+    def reset(self, seeded: bool = True) -> np.ndarray:
+        if seeded:
+            self.rngs = [seeding.np_random(seed)[0] for seed in self.seeds]
         self._reset_states(np.arange(self.n_seeds))
         assert self.env.state is not None
         return self.env.state.T.astype(np.float32)
@@ -108,8 +115,9 @@ class SeedEnvList(SeedEnvs):
         self.observation_space = observation_space
         self.action_space = action_space
 
-    def reset(self) -> np.ndarray:
-        return np.stack([env.reset(seed=seed)[0] for env, seed in zip(self.envs, self.seeds, strict=True)])
+    def reset(self, seeded: bool = True) -> np.ndarray:
+        seeds = self.seeds if seeded else [None] * self.n_seeds
+        return np.stack([env.reset(seed=seed)[0] for env, seed in zip(self.envs, seeds, strict=True)])
 
     def step(self, actions: np.ndarray) -> SeedSteps:
         results = [env.step(int(action)) for env, action in zip(self.envs, actions, strict=True)]

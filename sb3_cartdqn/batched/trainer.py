@@ -115,6 +115,8 @@ class BatchedCartDQN:
         self.env_id = env
         self.tensorboard_log = tensorboard_log
         self.loggers: list[Logger] = []
+        #: ``(num_timesteps, [N, n_eval_episodes] returns)`` of each evaluation during ``learn(eval_freq=...)``
+        self.evaluations: list[tuple[int, np.ndarray]] = []
         self.env_kwargs = env_kwargs
         self.hyperparameters: dict[str, Any] = dict(
             learning_rate=learning_rate,
@@ -214,10 +216,43 @@ class BatchedCartDQN:
         random_actions = (draws[:, 1] * self.n_actions).astype(np.int64)
         if explore.all():
             return random_actions
+        return np.where(explore, random_actions, self._greedy_actions(obs))
+
+    def _greedy_actions(self, obs: np.ndarray) -> np.ndarray:
+        """
+        :param obs: ``[N, *obs_shape]``, one observation per seed
+        :return: each seed's ``argmax_a Q(s, a)``
+        """
         with th.no_grad():
             obs_t = th.as_tensor(obs, dtype=th.float32, device=self.device).reshape(self.n_seeds, 1, -1)
-            greedy = self.q_net(obs_t).argmax(dim=2).reshape(-1).cpu().numpy()
-        return np.where(explore, random_actions, greedy)
+            return self.q_net(obs_t).argmax(dim=2).reshape(-1).cpu().numpy()
+
+    def evaluate(self, n_eval_episodes: int = 10, seed_offset: int = 10_000) -> np.ndarray:
+        """
+        Every seed's greedy policy, all seeds stepped together, as ``python -m sb3_cartdqn.main`` evaluates one model:
+        a fresh env reset with ``seed + seed_offset``, then ``evaluate_policy(model, env, n_eval_episodes,
+        deterministic=True)`` (whose own first reset continues that env's random stream).
+
+        :param n_eval_episodes: episodes per seed
+        :param seed_offset: added to each seed to seed its evaluation env
+        :return: ``[N, n_eval_episodes]`` episode returns
+        """
+        envs = make_seed_envs(self.env_id, [seed + seed_offset for seed in self.seeds], self.env_kwargs)
+        envs.reset()
+        obs = envs.reset(seeded=False)
+        returns = np.zeros((self.n_seeds, n_eval_episodes))
+        counts = np.zeros(self.n_seeds, dtype=np.int64)
+        current = np.zeros(self.n_seeds)
+        while (counts < n_eval_episodes).any():
+            steps = envs.step(self._greedy_actions(obs))
+            current += steps.rewards
+            for index in np.flatnonzero(steps.terminations | steps.truncations):
+                if counts[index] < n_eval_episodes:
+                    returns[index, counts[index]] = current[index]
+                    counts[index] += 1
+                current[index] = 0.0
+            obs = steps.obs
+        return returns
 
     # --- learning ---------------------------------------------------------------------------------------------
 
@@ -304,7 +339,39 @@ class BatchedCartDQN:
                 logger.record("train/q_values", float(stats["q_values"][index]))
             logger.dump(step=self.num_timesteps)
 
-    def learn(self, total_timesteps: int, progress_bar: bool = False, log_interval: int = 1000) -> "BatchedCartDQN":
+    def _collect_step(self) -> None:
+        """One env step of every seed: act, step, check, store the transitions, count the episodes."""
+        obs = self._last_obs
+        assert obs is not None
+        actions = self._sample_actions(obs)
+        steps = self.envs.step(actions)
+        ended = steps.terminations | steps.truncations
+        if self.check_finite:
+            no_dones = np.zeros(0, dtype=bool)
+            check_finite(steps.next_obs, steps.rewards, no_dones, [], self.num_timesteps)
+            if ended.any():
+                check_finite(steps.obs, np.zeros(1), no_dones, [], self.num_timesteps)
+        self.replay.add(obs, actions, steps.rewards, steps.next_obs, steps.terminations, steps.truncations)
+        self._record_episodes(steps.rewards, ended)
+        self._last_obs = steps.obs
+        self.num_timesteps += 1
+
+    def _evaluate_and_log(self, n_eval_episodes: int) -> None:
+        """:meth:`evaluate`, kept in ``evaluations`` and written to each seed's logger as ``eval/mean_reward``."""
+        returns = self.evaluate(n_eval_episodes)
+        self.evaluations.append((self.num_timesteps, returns))
+        for logger, seed_returns in zip(self.loggers, returns, strict=False):
+            logger.record("eval/mean_reward", float(seed_returns.mean()))
+            logger.dump(step=self.num_timesteps)
+
+    def learn(
+        self,
+        total_timesteps: int,
+        progress_bar: bool = False,
+        log_interval: int = 1000,
+        eval_freq: int = 0,
+        n_eval_episodes: int = 10,
+    ) -> "BatchedCartDQN":
         """
         Train every seed for ``total_timesteps`` more env steps each (CartDQN's ``learn`` with
         ``reset_num_timesteps=False`` after the first call: the step count and epsilon continue).
@@ -314,6 +381,10 @@ class BatchedCartDQN:
         :param log_interval: with ``tensorboard_log``, write every seed's statistics every ``log_interval`` env steps
             (not episodes, as CartDQN counts it: seeds end episodes at different steps); this reads and resets
             :meth:`train_stats`
+        :param eval_freq: every ``eval_freq`` env steps (0: never), evaluate every seed's greedy policy (what SB3's
+            ``EvalCallback`` does for one model; see :meth:`evaluate`) and append ``(num_timesteps, returns)`` to
+            ``evaluations``
+        :param n_eval_episodes: episodes per seed in each of those evaluations
         :return: self
         """
         if total_timesteps < 0:
@@ -334,20 +405,8 @@ class BatchedCartDQN:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=int(total_timesteps) * self.n_seeds, unit="seed-step")
-        no_dones = np.zeros(0, dtype=bool)
         while self.num_timesteps < end:
-            obs = self._last_obs
-            actions = self._sample_actions(obs)
-            steps = self.envs.step(actions)
-            ended = steps.terminations | steps.truncations
-            if self.check_finite:
-                check_finite(steps.next_obs, steps.rewards, no_dones, [], self.num_timesteps)
-                if ended.any():
-                    check_finite(steps.obs, np.zeros(1), no_dones, [], self.num_timesteps)
-            self.replay.add(obs, actions, steps.rewards, steps.next_obs, steps.terminations, steps.truncations)
-            self._record_episodes(steps.rewards, ended)
-            self._last_obs = steps.obs
-            self.num_timesteps += 1
+            self._collect_step()
             self._current_progress_remaining = 1.0 - self.num_timesteps / end
             if bar is not None:
                 bar.update(self.n_seeds)
@@ -355,6 +414,8 @@ class BatchedCartDQN:
                 self.train(self.gradient_steps if self.gradient_steps >= 0 else self.train_freq)
             if self.loggers and self.num_timesteps % log_interval == 0:
                 self._dump_logs()
+            if eval_freq > 0 and self.num_timesteps % eval_freq == 0:
+                self._evaluate_and_log(n_eval_episodes)
         if bar is not None:
             bar.close()
         if self.loggers:
