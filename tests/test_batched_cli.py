@@ -25,3 +25,16 @@ def test_cli_trains_evaluates_and_saves(tmp_path):
     model = CartDQN.load(tmp_path / "seed_5.zip")
     assert model.num_timesteps == 200 and model.seed == 5
     assert (tmp_path / "tb" / "CartDQN_seed4_1").is_dir()
+
+
+def test_cli_results_are_evaluate_policys(tmp_path):
+    """The reported mean is evaluate_policy's on the saved model, under python -m sb3_cartdqn.main's protocol."""
+    import gymnasium as gym
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.monitor import Monitor
+
+    results = main(["--seeds", "6", "--timesteps", "200", "--eval-episodes", "3", "--out", str(tmp_path), "--no-progress-bar"])
+    env = Monitor(gym.make("CartPole-v1"))
+    env.reset(seed=6 + 10_000)
+    mean, _ = evaluate_policy(CartDQN.load(tmp_path / "seed_6.zip"), env, n_eval_episodes=3, deterministic=True)
+    assert results["per_seed"][0]["eval_mean_return"] == mean

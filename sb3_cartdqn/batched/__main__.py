@@ -3,9 +3,9 @@ Train several CartDQN seeds in one process, evaluate each greedily and save each
 
     python -m sb3_cartdqn.batched --seeds 200-209 --timesteps 50000 --out runs/batched
 
-Each seed is evaluated as ``python -m sb3_cartdqn.main`` evaluates one: ``evaluate_policy(deterministic=True)`` on a
-fresh env reset with ``seed + 10_000``. Writes ``seed_<s>.zip`` per seed, ``results.json`` and one TensorBoard run
-per seed under ``tb/``.
+Each seed is evaluated as ``python -m sb3_cartdqn.main`` evaluates one (``evaluate_policy(deterministic=True)`` on a
+fresh env reset with ``seed + 10_000``), all seeds at once (``BatchedCartDQN.evaluate``: the same episodes).
+Writes ``seed_<s>.zip`` per seed, ``results.json`` and one TensorBoard run per seed under ``tb/``.
 """
 
 import argparse
@@ -15,10 +15,7 @@ import statistics
 import time
 from typing import Any
 
-import gymnasium as gym
 import torch as th
-from stable_baselines3.common.evaluation import evaluate_policy
-from stable_baselines3.common.monitor import Monitor
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
 
@@ -57,21 +54,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     batched.learn(args.timesteps, progress_bar=not args.no_progress_bar)
     train_seconds = time.perf_counter() - start
 
+    # All seeds at once: the same episodes as evaluate_policy on each saved model (tests/test_batched.py)
+    returns = batched.evaluate(args.eval_episodes, seed_offset=10_000)
+    paths = batched.save_seeds(args.out)
     per_seed = []
     for index, seed in enumerate(args.seeds):
-        model = batched.to_cartdqn(index)
-        path = os.path.join(args.out, f"seed_{seed}.zip")
-        model.save(path)
-        eval_env = Monitor(gym.make(args.env))
-        eval_env.reset(seed=seed + 10_000)
-        mean_return, std_return = evaluate_policy(model, eval_env, n_eval_episodes=args.eval_episodes, deterministic=True)
+        mean_return, std_return = float(returns[index].mean()), float(returns[index].std())
         per_seed.append(
             {
                 "seed": seed,
                 "episodes": len(batched.episode_returns[index]),
-                "eval_mean_return": float(mean_return),  # type: ignore[arg-type]
-                "eval_std_return": float(std_return),  # type: ignore[arg-type]
-                "model": path,
+                "eval_mean_return": mean_return,
+                "eval_std_return": std_return,
+                "model": str(paths[index]),
             }
         )
         print(f"seed {seed}: {per_seed[-1]['episodes']} episodes, greedy return {mean_return:.1f} +/- {std_return:.1f}")
