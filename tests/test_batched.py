@@ -356,3 +356,13 @@ def test_evaluate_is_evaluate_policy_per_seed(env_id):
             batched.to_cartdqn(index), env, n_eval_episodes=3, deterministic=True, return_episode_rewards=True
         )
         assert list(returns[index]) == expected
+
+
+def test_learning_rate_schedule_follows_cartdqns_progress():
+    kwargs = dict(SMALL, learning_rate=lambda progress: 1e-3 * progress + 1e-5)
+    batched = BatchedCartDQN("CartPole-v1", SEEDS[:1], **kwargs)
+    model = CartDQN("MlpPolicy", "CartPole-v1", seed=SEEDS[0], **kwargs)
+    batched.learn(150)
+    model.learn(150)
+    assert batched.optimizer.param_groups[0]["lr"] == model.policy.optimizer.param_groups[0]["lr"]
+    assert batched.to_cartdqn(0)._current_progress_remaining == model._current_progress_remaining
