@@ -1,0 +1,181 @@
+"""
+Seed-steps per second of BatchedCartDQN for several N, beside single-seed CartDQN and stock SB3 DQN (set up as
+close to the tutorial as SB3 allows, as in ``sb3_cartdqn.bench``), measured side by side.
+
+    python -m sb3_cartdqn.batched.bench --sizes 1 4 10 32 --steps 400 --repeats 3 --out results/batched_bench.json
+
+A seed-step is one env step of one seed, with its gradient step (the tutorial's settings: one batch-128 update per
+env step, learning already started). Rows run interleaved (order rotated each repeat) so that machine noise hits all
+alike; the table gives medians. The same run measures this machine's fp32 matmul rate (a 128x128x128 ``torch.mm``)
+and gives each row's time per seed-step as a multiple of the arithmetic floor: the FLOPs of one seed-step (forward of
+the online and target networks on 128 transitions, the backward, a batch-1 forward to act) at that rate.
+Memory per seed is what each seed's tensors hold (replay storage, online and target weights, optimizer state).
+"""
+
+import argparse
+import functools
+import itertools
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch as th
+
+from sb3_cartdqn.batched.trainer import BatchedCartDQN
+from sb3_cartdqn.bench import ENV_ID, bench_cartdqn, bench_sb3_dqn
+from sb3_cartdqn.bench_memory import buffer_nbytes
+
+
+def matmul_gflops(size: int = 128, calls: int = 2000) -> float:
+    """
+    :param size: the square matrices' size
+    :param calls: calls timed (after a tenth as many warm-up calls)
+    :return: fp32 ``torch.mm`` GFLOP/s on this machine, at the current thread count
+    """
+    a, b = th.randn(size, size), th.randn(size, size)
+    for _ in range(calls // 10):
+        th.mm(a, b)
+    start = time.perf_counter()
+    for _ in range(calls):
+        th.mm(a, b)
+    return 2 * size**3 * calls / (time.perf_counter() - start) / 1e9
+
+
+def seed_step_flops(layer_sizes: list[int], batch_size: int = 128) -> int:
+    """
+    :param layer_sizes: the MLP's widths, input to output (the tutorial's CartPole network: ``[4, 128, 128, 2]``)
+    :param batch_size: transitions per gradient step
+    :return: FLOPs of one seed-step: online and target forward on the batch, the backward (weight gradients of
+        every layer, input gradients of all but the first), and a batch-1 forward to act
+    """
+    products = [n_in * n_out for n_in, n_out in itertools.pairwise(layer_sizes)]
+    forward = 2 * batch_size * sum(products)
+    backward = 2 * batch_size * (sum(products) + sum(products[1:]))
+    return 2 * forward + backward + 2 * sum(products)
+
+
+def bench_batched(n_seeds: int, steps: int, warmup: int, seed: int = 0) -> float:
+    """
+    :param n_seeds: seeds trained together
+    :param steps: env steps (per seed) to time
+    :param warmup: env steps run first (learning starts after 128)
+    :param seed: first seed
+    :return: seed-steps per second during learning
+    """
+    model = BatchedCartDQN(ENV_ID, [seed * 1000 + index for index in range(n_seeds)])
+    model.learn(warmup)
+    start = time.perf_counter()
+    model.learn(steps)
+    return n_seeds * steps / (time.perf_counter() - start)
+
+
+def bytes_per_seed(n_seeds: int) -> dict[str, int]:
+    """
+    :param n_seeds: seeds trained together
+    :return: bytes of tensors per seed after a gradient step, for ``batched`` and for one ``cartdqn`` model
+    """
+    from sb3_cartdqn import CartDQN
+
+    batched = BatchedCartDQN(ENV_ID, list(range(n_seeds)), learning_starts=1, batch_size=1)
+    batched.learn(1)
+    single = CartDQN("MlpPolicy", ENV_ID, learning_starts=1, batch_size=1, device="cpu")
+    single.learn(1)
+    tensors = [*single.policy.parameters()]
+    tensors += [v for state in single.policy.optimizer.state.values() for v in state.values() if v.dim() > 0]
+    assert single.replay_buffer is not None
+    single_bytes = buffer_nbytes(single.replay_buffer) + sum(t.element_size() * t.nelement() for t in tensors)
+    return {"batched": batched.nbytes_per_seed(), "cartdqn": single_bytes}
+
+
+def run(sizes: list[int], steps: int, warmup: int, repeats: int) -> dict[str, Any]:
+    """
+    :param sizes: the N to run
+    :param steps: env steps timed per run
+    :param warmup: env steps before timing
+    :param repeats: interleaved repetitions
+    :return: per-row samples and medians (seed-steps/s), the matmul rate, the floor and the ratios
+    """
+    rows: dict[str, Callable[[int], float]] = {
+        "cartdqn (one seed)": functools.partial(bench_cartdqn, steps, warmup),
+        "sb3-dqn (one seed)": functools.partial(bench_sb3_dqn, steps, warmup),
+    }
+    for n_seeds in sizes:
+        rows[f"batched N={n_seeds}"] = functools.partial(bench_batched, n_seeds, steps, warmup)
+    names = list(rows)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    rates = []
+    for rep in range(repeats):
+        rates.append(matmul_gflops())
+        for name in names[rep % len(names) :] + names[: rep % len(names)]:
+            samples[name].append(rows[name](rep))
+    gflops = statistics.median(rates)
+    flops = seed_step_flops([4, 128, 128, 2])
+    floor_us = flops / (gflops * 1e9) * 1e6
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    single = samples[names[0]]
+    return {
+        "samples": samples,
+        "median_seed_steps_per_s": medians,
+        "speedup_vs_cartdqn": {
+            name: statistics.median(a / b for a, b in zip(values, single, strict=True)) for name, values in samples.items()
+        },
+        "matmul_gflops": gflops,
+        "seed_step_mflop": flops / 1e6,
+        "floor_us_per_seed_step": floor_us,
+        "us_per_seed_step": {name: 1e6 / median for name, median in medians.items()},
+        "times_floor": {name: 1e6 / median / floor_us for name, median in medians.items()},
+        "bytes_per_seed": {f"N={n}": bytes_per_seed(n) for n in sizes},
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 10, 32], help="numbers of seeds trained together")
+    parser.add_argument("--steps", type=int, default=400, help="env steps (per seed) timed per run")
+    parser.add_argument("--warmup", type=int, default=200, help="env steps before timing (>= 128)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--out", default=None, help="write the results as JSON here")
+    args = parser.parse_args(argv)
+    if args.warmup < 128:
+        parser.error("--warmup must be >= 128 so that learning has started before timing")
+    th.set_num_threads(args.threads)
+    np.random.seed(0)
+    results = run(args.sizes, args.steps, args.warmup, args.repeats)
+    command = "python -m sb3_cartdqn.batched.bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(f"$ {command}")
+    print(
+        f"torch {th.__version__}, {th.get_num_threads()} thread(s), {platform.processor() or platform.machine()}; "
+        f"{args.repeats} interleaved repeats of {args.steps} steps after {args.warmup} warm-up steps"
+    )
+    print(
+        f"matmul rate {results['matmul_gflops']:.0f} GFLOP/s (128x128x128 fp32); one seed-step is "
+        f"{results['seed_step_mflop']:.1f} MFLOP, so the arithmetic floor is {results['floor_us_per_seed_step']:.0f} µs"
+    )
+    print(f"{'row':<22}{'seed-steps/s':>14}{'µs/seed-step':>14}{'x floor':>9}{'x cartdqn':>11}   samples")
+    for name, median in results["median_seed_steps_per_s"].items():
+        values = ", ".join(f"{v:.0f}" for v in results["samples"][name])
+        print(
+            f"{name:<22}{median:>14.0f}{results['us_per_seed_step'][name]:>14.0f}{results['times_floor'][name]:>9.2f}"
+            f"{results['speedup_vs_cartdqn'][name]:>11.2f}   [{values}]"
+        )
+    print("tensor memory per seed (replay storage, online + target weights, optimizer state):")
+    for size, row in results["bytes_per_seed"].items():
+        print(f"  {size:<6} batched {row['batched'] / 2**20:.2f} MiB, CartDQN alone {row['cartdqn'] / 2**20:.2f} MiB")
+    results.update(command=command, torch=th.__version__, threads=th.get_num_threads())
+    if args.out:
+        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+        with open(args.out, "w") as file:
+            json.dump(results, file, indent=2)
+        print(f"Wrote {args.out}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
