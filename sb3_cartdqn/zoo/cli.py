@@ -6,7 +6,7 @@ every flag goes to it unchanged, with four additions:
 
 - ``train --algo cartdqn`` reads ``hyperparams/cartdqn.yml`` (shipped in this package) unless ``-conf`` is given;
 - ``train -optimize --trial-seeds S1 S2 S3`` scores each trial on several seeds (``multi_seed.py``): the minimum over
-  the seeds of the final greedy return, instead of RL Zoo's single unseeded run;
+  the seeds of the final greedy return, instead of RL Zoo's single unseeded run (see ``split_trial_seeds``);
 - ``enjoy --algo cartdqn`` loads the model with a 1-slot replay buffer, as RL Zoo does for ``dqn``;
 - ``plot_train`` takes several algorithms (``-a cartdqn dqn``), draws them on one figure with the algorithm in each
   label, and ``-o FILE`` saves that figure (RL Zoo's ``plot_train`` can only show it).
@@ -16,6 +16,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 from sb3_cartdqn.presets import COMPARISON_SEEDS, VERIFICATION_SEEDS
@@ -53,24 +54,32 @@ def _run_rl_zoo(script: Callable[[], object], prog: str, argv: Sequence[str]) ->
         script()
 
 
-def split_trial_seeds(argv: Sequence[str]) -> tuple[tuple[int, ...] | None, float, list[str]]:
+def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[str]]:
     """
-    Take ``--trial-seeds S1 S2 ...`` (the multi-seed objective) and ``--solved-threshold R`` (the final mean return
-    that counts as solved, default 475: CartPole-v1's) out of ``train``'s arguments and check them: they need
-    ``-optimize``, and the seeds must not be ones kept for checking the result (verification and comparison seeds).
-    With it, ``--num-threads 1`` is added unless a thread count is given (study workers share the cores).
+    Take the multi-seed objective's flags out of ``train``'s arguments and check them:
+
+    - ``--trial-seeds S1 S2 ...``: the seeds each trial trains on; they must not be seeds kept for checking results
+      (verification and comparison seeds); needs ``-optimize``;
+    - ``--solved-threshold R``: the mean return that counts as solved (default 475, CartPole-v1's);
+    - ``--last-evaluations K``: a seed's score is the smallest of its last K evaluations (default 1: the final one).
+
+    With them, ``--num-threads 1`` is added unless a thread count is given (study workers share the cores).
 
     :param argv: ``train``'s arguments
-    :return: the trial seeds (``None`` without the flag), the solved threshold and the arguments for RL Zoo
+    :return: ``MultiSeedExperimentManager.configured``'s keyword arguments (``None`` without ``--trial-seeds``) and
+        the arguments for RL Zoo
     """
     parser = argparse.ArgumentParser("sb3_cartdqn.zoo train", add_help=False)
     parser.add_argument("--trial-seeds", type=int, nargs="+", default=None)
     parser.add_argument("--solved-threshold", type=float, default=None)
+    parser.add_argument("--last-evaluations", type=int, default=None)
     known, rest = parser.parse_known_args(list(argv))
     if known.trial_seeds is None:
-        if known.solved_threshold is not None:
-            raise SystemExit("--solved-threshold belongs to the multi-seed objective: add --trial-seeds S1 S2 ...")
-        return None, 475.0, rest
+        if known.solved_threshold is not None or known.last_evaluations is not None:
+            raise SystemExit(
+                "--solved-threshold and --last-evaluations belong to the multi-seed objective: add --trial-seeds S1 S2 ..."
+            )
+        return None, rest
     if not {"-optimize", "--optimize-hyperparameters"} & set(rest):
         raise SystemExit("--trial-seeds scores Optuna trials: add -optimize (and --n-trials, --storage, ...)")
     held_out = sorted(set(known.trial_seeds) & (set(VERIFICATION_SEEDS) | set(COMPARISON_SEEDS)))
@@ -81,8 +90,12 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[tuple[int, ...] | None, floa
         )
     if not any(arg.startswith("--num-threads") for arg in rest):
         rest += ["--num-threads", "1"]
-    threshold = 475.0 if known.solved_threshold is None else known.solved_threshold
-    return tuple(known.trial_seeds), threshold, rest
+    settings: dict[str, Any] = {"trial_seeds": tuple(known.trial_seeds)}
+    if known.solved_threshold is not None:
+        settings["solved_threshold"] = known.solved_threshold
+    if known.last_evaluations is not None:
+        settings["last_evaluations"] = known.last_evaluations
+    return settings, rest
 
 
 def train(argv: Sequence[str]) -> None:
@@ -90,18 +103,17 @@ def train(argv: Sequence[str]) -> None:
     RL Zoo's ``train`` (training, ``-optimize``, ``--storage``/``--study-name``/``--trial-id``) with CartDQN registered;
     ``--trial-seeds`` makes ``-optimize`` score each trial on those seeds (``MultiSeedExperimentManager``).
 
-    :param argv: RL Zoo ``train`` arguments, and optionally ``--trial-seeds S1 S2 ...`` and ``--solved-threshold R``
+    :param argv: RL Zoo ``train`` arguments, and optionally the multi-seed objective's (see ``split_trial_seeds``)
     """
     import rl_zoo3.train
     from rl_zoo3.train import train as zoo_train
 
     register_cartdqn()
-    trial_seeds, solved_threshold, argv = split_trial_seeds(argv)
-    if trial_seeds is None:
+    settings, argv = split_trial_seeds(argv)
+    if settings is None:
         _run_rl_zoo(zoo_train, "sb3_cartdqn.zoo train", with_default_config(argv))
         return
-    manager = MultiSeedExperimentManager.configured(trial_seeds, solved_threshold)
-    with mock.patch.object(rl_zoo3.train, "ExperimentManager", manager):
+    with mock.patch.object(rl_zoo3.train, "ExperimentManager", MultiSeedExperimentManager.configured(**settings)):
         _run_rl_zoo(zoo_train, "sb3_cartdqn.zoo train", with_default_config(argv))
 
 
