@@ -69,6 +69,14 @@ def best_section(trial: optuna.trial.FrozenTrial, budget: int, env_id: str) -> d
     return section
 
 
+def _numeric_first(text: str) -> tuple[int, float, str]:
+    """Sort key of parameter values written with ``repr``: numbers by value, then the others (``None``, names)."""
+    try:
+        return 0, float(text), ""
+    except ValueError:
+        return 1, 0.0, text
+
+
 def option_effects(trials: list[optuna.trial.FrozenTrial], n_seeds: int) -> dict[str, list[dict[str, Any]]]:
     """
     :param trials: complete trials
@@ -77,7 +85,7 @@ def option_effects(trials: list[optuna.trial.FrozenTrial], n_seeds: int) -> dict
     """
     effects = {}
     for name in OPTIONS:
-        values = sorted({repr(t.params[name]) for t in trials if name in t.params})
+        values = sorted({repr(t.params[name]) for t in trials if name in t.params}, key=_numeric_first)
         if not values:
             continue
         rows = []
