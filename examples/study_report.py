@@ -27,7 +27,19 @@ from sb3_cartdqn.zoo import convert_cartdqn_params, default_config_path
 matplotlib.use("Agg")
 
 #: Categorical parameters whose effect the summary tabulates value by value, when the study searched them
-OPTIONS = ("double_q", "n_steps", "dueling", "lr_schedule", "net_width", "clip_grad_value", "train_freq", "gradient_steps")
+OPTIONS = (
+    "double_q",
+    "n_steps",
+    "dueling",
+    "lr_schedule",
+    "net_width",
+    "net_depth",
+    "clip_grad_value",
+    "train_freq",
+    "subsample_steps",
+    "buffer_size",
+    "batch_size_pow",
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
