@@ -26,12 +26,15 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 from rl_zoo3 import ALGOS
 
 from sb3_cartdqn.common.trust import TRUST_ENV_VAR
+from sb3_cartdqn.presets import COMPARISON_SEEDS, VERIFICATION_SEEDS
 from sb3_cartdqn.zoo import hub, video
+from sb3_cartdqn.zoo.multi_seed import MultiSeedExperimentManager
 from sb3_cartdqn.zoo.registration import ALGO_NAME, default_config_path, one_slot_buffer_on_load, register_cartdqn
 from sb3_cartdqn.zoo.run_config import checked_rl_zoo_enjoy
 
@@ -132,6 +135,68 @@ def enjoy_run_checked(argv: Sequence[str]) -> AbstractContextManager[None]:
     return checked_rl_zoo_enjoy(None)
 
 
+def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[str]]:
+    """
+    Take the multi-seed objective's flags out of ``train``'s arguments and check them:
+
+    - ``--trial-seeds S1 S2 ...``: the seeds each trial trains on; they must not be seeds kept for checking results
+      (verification and comparison seeds); needs ``-optimize``;
+    - ``--solved-threshold R``: the mean return that counts as solved (default 475, CartPole-v1's);
+    - ``--last-evaluations K``: a seed's score is the smallest of its last K evaluations (default 1: the final one).
+
+    With them, ``--num-threads 1`` is added unless a thread count is given (study workers share the cores).
+
+    :param argv: ``train``'s arguments
+    :return: ``MultiSeedExperimentManager.configured``'s keyword arguments (``None`` without ``--trial-seeds``) and
+        the arguments for RL Zoo
+    """
+    parser = argparse.ArgumentParser("sb3_cartdqn.zoo train", add_help=False)
+    parser.add_argument("--trial-seeds", type=int, nargs="+", default=None)
+    parser.add_argument("--solved-threshold", type=float, default=None)
+    parser.add_argument("--last-evaluations", type=int, default=None)
+    known, rest = parser.parse_known_args(list(argv))
+    if known.trial_seeds is None:
+        if known.solved_threshold is not None or known.last_evaluations is not None:
+            raise SystemExit(
+                "--solved-threshold and --last-evaluations belong to the multi-seed objective: add --trial-seeds S1 S2 ..."
+            )
+        return None, rest
+    if not {"-optimize", "--optimize-hyperparameters"} & set(rest):
+        raise SystemExit("--trial-seeds scores Optuna trials: add -optimize (and --n-trials, --storage, ...)")
+    held_out = sorted(set(known.trial_seeds) & (set(VERIFICATION_SEEDS) | set(COMPARISON_SEEDS)))
+    if held_out:
+        raise SystemExit(
+            f"--trial-seeds {held_out} are held out (verification seeds {VERIFICATION_SEEDS[0]}-{VERIFICATION_SEEDS[-1]}, "
+            f"comparison seeds {COMPARISON_SEEDS[0]}-{COMPARISON_SEEDS[-1]}): tune on other seeds, e.g. 1000 1001 1002"
+        )
+    if not any(arg.startswith("--num-threads") for arg in rest):
+        rest += ["--num-threads", "1"]
+    settings: dict[str, Any] = {"trial_seeds": tuple(known.trial_seeds)}
+    if known.solved_threshold is not None:
+        settings["solved_threshold"] = known.solved_threshold
+    if known.last_evaluations is not None:
+        settings["last_evaluations"] = known.last_evaluations
+    return settings, rest
+
+
+def train_with_trial_seeds(run: ModuleRunner, argv: Sequence[str]) -> None:
+    """
+    RL Zoo's ``train``; with ``--trial-seeds``, ``-optimize`` scores each trial on those seeds
+    (``MultiSeedExperimentManager`` stands in for RL Zoo's ``ExperimentManager`` during the run).
+
+    :param run: runs RL Zoo's ``train`` module with the given arguments
+    :param argv: ``train``'s arguments, and optionally the multi-seed objective's (see :func:`split_trial_seeds`)
+    """
+    import rl_zoo3.exp_manager
+
+    settings, rest = split_trial_seeds(argv)
+    if settings is None:
+        run(rest)
+        return
+    with mock.patch.object(rl_zoo3.exp_manager, "ExperimentManager", MultiSeedExperimentManager.configured(**settings)):
+        run(rest)
+
+
 @dataclass(frozen=True)
 class ZooScript:
     """
@@ -177,7 +242,12 @@ class ZooScript:
 
 #: Every RL Zoo script that takes ``--algo``, and the plot scripts that read what ``train`` writes
 SCRIPTS: dict[str, ZooScript] = {
-    "train": ZooScript("rl_zoo3.train", "train, -optimize, --trial-id", prepare=with_default_config),
+    "train": ZooScript(
+        "rl_zoo3.train",
+        "train, -optimize (--trial-seeds: multi-seed objective), --trial-id",
+        prepare=with_default_config,
+        driver=train_with_trial_seeds,
+    ),
     "enjoy": ZooScript(
         "rl_zoo3.enjoy",
         "run a trained agent (run folder checked first; --trust-code opts out)",

@@ -1,0 +1,179 @@
+"""
+Report on a multi-seed CartDQN study (``python -m sb3_cartdqn.zoo train -optimize --trial-seeds ...``) and turn its
+best trial into an RL Zoo hyperparameter section.
+
+    python examples/study_report.py --storage postgresql+psycopg2://postgres@127.0.0.1:54329/cartdqn_study \\
+        --study-name cartdqn-robust --budget 20000 --out docs/study
+
+Writes to ``--out``: ``trials.csv`` (Optuna's trials dataframe), ``importances.json`` (parameter importances of the
+complete trials: Optuna's default, PED-ANOVA), ``summary.md`` (study size, wall time, the best trial,
+importances, and per value of each categorical option the trials' mean score and how many solved on every seed),
+``best.yml`` (the best trial as a ``CartPole-v1`` section: the default hyperparameter file's section, which the
+study's trials started from, updated with the trial's converted parameters and the study's budget) and
+``history.png``.
+"""
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import optuna
+import yaml
+
+from sb3_cartdqn.zoo import convert_cartdqn_params, default_config_path
+
+matplotlib.use("Agg")
+
+#: Categorical parameters whose effect the summary tabulates value by value, when the study searched them
+OPTIONS = (
+    "double_q",
+    "n_steps",
+    "dueling",
+    "lr_schedule",
+    "net_width",
+    "net_depth",
+    "clip_grad_value",
+    "train_freq",
+    "subsample_steps",
+    "buffer_size",
+    "batch_size_pow",
+)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--storage", required=True, help="the study's storage (URL, or a JournalStorage .log file)")
+    parser.add_argument("--study-name", required=True)
+    parser.add_argument("--budget", type=int, required=True, help="env steps per seed the study trained (-n)")
+    parser.add_argument("--env", default="CartPole-v1")
+    parser.add_argument("--out", default="docs/study", help="output folder")
+    return parser.parse_args(argv)
+
+
+def load_study(storage: str, study_name: str) -> optuna.Study:
+    """
+    :param storage: a database URL, or a JournalStorage file (ending in ``.log``, as RL Zoo reads them)
+    :param study_name: the study
+    :return: the study
+    """
+    if storage.endswith(".log"):
+        return optuna.load_study(
+            study_name=study_name,
+            storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(storage)),
+        )
+    return optuna.load_study(study_name=study_name, storage=storage)
+
+
+def best_section(trial: optuna.trial.FrozenTrial, budget: int, env_id: str) -> dict[str, Any]:
+    """
+    :param trial: a trial of the study
+    :param budget: the study's env steps per seed
+    :param env_id: the env section of the default hyperparameter file the trials started from
+    :return: the trial's settings as an RL Zoo hyperparameter section (``policy_kwargs`` as RL Zoo's string)
+    """
+    section = dict(yaml.safe_load(default_config_path().read_text())[env_id])
+    section.update(convert_cartdqn_params(trial.params))
+    section["n_timesteps"] = budget
+    if isinstance(section.get("policy_kwargs"), dict):
+        section["policy_kwargs"] = "dict(" + ", ".join(f"{k}={v!r}" for k, v in section["policy_kwargs"].items()) + ")"
+    return section
+
+
+def _numeric_first(text: str) -> tuple[int, float, str]:
+    """Sort key of parameter values written with ``repr``: numbers by value, then the others (``None``, names)."""
+    try:
+        return 0, float(text), ""
+    except ValueError:
+        return 1, 0.0, text
+
+
+def option_effects(trials: list[optuna.trial.FrozenTrial], n_seeds: int) -> dict[str, list[dict[str, Any]]]:
+    """
+    :param trials: complete trials
+    :param n_seeds: seeds per trial
+    :return: for each searched categorical option, per value: trials, mean and best score, trials solved on every seed
+    """
+    effects = {}
+    for name in OPTIONS:
+        values = sorted({repr(t.params[name]) for t in trials if name in t.params}, key=_numeric_first)
+        if not values:
+            continue
+        rows = []
+        for value in values:
+            group = [t for t in trials if repr(t.params.get(name)) == value]
+            scores = [float(t.value) for t in group if t.value is not None]
+            rows.append(
+                {
+                    "value": value,
+                    "trials": len(group),
+                    "mean_score": sum(scores) / len(scores),
+                    "best_score": max(scores),
+                    "all_seeds_solved": sum(t.user_attrs.get("seeds_solved", 0) == n_seeds for t in group),
+                }
+            )
+        effects[name] = rows
+    return effects
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    study = load_study(args.storage, args.study_name)
+    study.trials_dataframe().to_csv(out / "trials.csv", index=False)
+    complete = study.get_trials(states=[optuna.trial.TrialState.COMPLETE])
+    states = {state.name: len(study.get_trials(states=[state])) for state in optuna.trial.TrialState}
+    starts = [t.datetime_start for t in study.trials if t.datetime_start is not None]
+    ends = [t.datetime_complete for t in study.trials if t.datetime_complete is not None]
+    wall_minutes = (max(ends) - min(starts)).total_seconds() / 60
+    n_seeds = max(len(t.user_attrs.get("final_returns", {})) for t in complete)
+    # PED-ANOVA (Optuna's default evaluator; fANOVA would need scikit-learn)
+    importances = optuna.importance.get_param_importances(study)
+    (out / "importances.json").write_text(json.dumps(importances, indent=2))
+    effects = option_effects(complete, n_seeds)
+    best = study.best_trial
+    section = best_section(best, args.budget, args.env)
+    (out / "best.yml").write_text(yaml.safe_dump({args.env: section}, sort_keys=False))
+    optuna.visualization.matplotlib.plot_optimization_history(study).figure.savefig(out / "history.png", dpi=110)
+
+    lines = [
+        f"# Study `{args.study_name}`",
+        "",
+        f"{len(study.trials)} trials ({', '.join(f'{n} {s.lower()}' for s, n in states.items() if n)}), "
+        f"{args.budget:,} env steps per seed, {n_seeds} seeds per trial, wall time {wall_minutes:.1f} min "
+        f"(first start to last finish). Trials solved on every seed: "
+        f"{sum(t.user_attrs.get('seeds_solved', 0) == n_seeds for t in complete)}.",
+        "",
+        f"Best: trial {best.number}, score {best.value:.4f}, final returns {best.user_attrs.get('final_returns')}, "
+        f"first evaluation >= threshold at {best.user_attrs.get('solve_steps')} env steps.",
+        "",
+        "```yaml",
+        yaml.safe_dump({args.env: section}, sort_keys=False).rstrip(),
+        "```",
+        "",
+        "## Parameter importances (complete trials)",
+        "",
+        "| parameter | importance (PED-ANOVA) |",
+        "| --- | --- |",
+    ]
+    for name, value in importances.items():
+        lines.append(f"| {name} | {value:.3f} |")
+    lines += ["", "## Options, value by value (complete trials)", ""]
+    for name, rows in effects.items():
+        lines += [f"`{name}`:", "", "| value | trials | mean score | best score | solved on every seed |"]
+        lines.append("| --- | --- | --- | --- | --- |")
+        for row in rows:
+            lines.append(
+                f"| {row['value']} | {row['trials']} | {row['mean_score']:.1f} | {row['best_score']:.2f} "
+                f"| {row['all_seeds_solved']} |"
+            )
+        lines.append("")
+    (out / "summary.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    return {"best": best, "section": section, "importances": importances, "effects": effects, "states": states}
+
+
+if __name__ == "__main__":
+    main()
