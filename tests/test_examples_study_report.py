@@ -47,7 +47,7 @@ def test_report_of_a_synthetic_study(tmp_path):
     model = CartDQN(preset.policy, "CartPole-v1", device="cpu", **preset.kwargs)
     assert model.tau == best.params["tau"] and model.buffer_size == best.params["buffer_size"]
     width = best.params["net_width"]
-    assert preset.kwargs["policy_kwargs"]["net_arch"] == [width, width]
+    assert preset.kwargs["policy_kwargs"]["net_arch"] == [width] * best.params.get("net_depth", 2)
     # Value by value: lr_schedule splits the 12 trials; 6 solved on every seed
     rows = report["effects"]["lr_schedule"]
     assert sum(row["trials"] for row in rows) == 12 and sum(row["all_seeds_solved"] for row in rows) == 6
