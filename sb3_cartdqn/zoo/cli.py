@@ -130,7 +130,8 @@ def with_trust_flag(argv: Sequence[str]) -> list[str]:
 def enjoy_run_checked(argv: Sequence[str]) -> AbstractContextManager[None]:
     """
     :param argv: ``enjoy``'s arguments
-    :return: the block in which RL Zoo's ``enjoy`` checks the run folder before reading it (``run_config``)
+    :return: the block in which RL Zoo's ``enjoy``, ``record_video`` and ``push_to_hub`` check the run folder before
+        reading it (``run_config``)
     """
     return checked_rl_zoo_enjoy(None)
 
@@ -255,7 +256,13 @@ SCRIPTS: dict[str, ZooScript] = {
         prepare=with_trust_flag,
         contexts=(enjoy_run_checked,),
     ),
-    "record_video": ZooScript("rl_zoo3.record_video", "mp4 of a trained agent", loads_model=True),
+    "record_video": ZooScript(
+        "rl_zoo3.record_video",
+        "mp4 of a trained agent (run folder checked first; --trust-code opts out)",
+        loads_model=True,
+        prepare=with_trust_flag,
+        contexts=(enjoy_run_checked,),
+    ),
     "record_training": ZooScript(
         "rl_zoo3.record_training",
         "mp4 (--gif) of every checkpoint",
@@ -265,7 +272,9 @@ SCRIPTS: dict[str, ZooScript] = {
         "rl_zoo3.push_to_hub",
         "evaluate, record, upload to the Hugging Face Hub",
         loads_model=True,
+        prepare=with_trust_flag,
         contexts=(
+            enjoy_run_checked,
             hub.hub_token_required,
             hub.hub_errors_explained,
             hub.model_card_metadata_available,
