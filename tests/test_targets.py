@@ -75,8 +75,9 @@ def test_train_regresses_on_the_chosen_target(double_q, monkeypatch):
     model.learn(40)
     assert len(calls) == model._n_updates > 0
     for target_net, online_net, discounts, result, by_hand in calls:
-        assert target_net is model.q_net_target
-        assert online_net is (model.q_net if double_q else None)
+        # the networks, or their module-dispatch-free forward (MlpForward) on the same parameters
+        assert target_net in (model.q_net_target, model._q_target_forward)
+        assert online_net is None if not double_q else online_net in (model.q_net, model._q_forward)
         assert discounts == model.gamma  # one-step replay: no per-sample discounts
         th.testing.assert_close(result, by_hand["double" if double_q else "plain"])
     # the two targets differ on these batches, so the check above tells them apart

@@ -120,11 +120,14 @@ def read_model_file(path: str | pathlib.Path | io.BufferedIOBase) -> tuple[str, 
     """
     Read a model file once, so that the checks and the load see the same bytes.
 
-    :param path: the model file (``.zip`` may be omitted, as with SB3) or a file-like (read from its position)
+    :param path: the model file (``.zip`` may be omitted, as with SB3) or a file-like (read whole when seekable, as
+        ``zipfile`` reads it for SB3, whatever its position)
     :return: its name for messages, and its content
     :raises ModelFileError: if there is no such file
     """
     if not isinstance(path, str | pathlib.Path):
+        if path.seekable():
+            path.seek(0)
         return _describe(path), path.read()
     candidate = pathlib.Path(path)
     if not candidate.exists() and zip_path(candidate).exists():
