@@ -41,6 +41,25 @@ def _wrapper_chain(env: gym.Env) -> list[Any]:
     return chain
 
 
+def _class_names(cls: type) -> list[str]:
+    """The names of ``cls`` and its base classes, most derived first."""
+    return [class_name(base) for base in cls.__mro__ if base is not object]
+
+
+def _same_kind(saved: Any, level: Any) -> bool:
+    """
+    Whether a saved wrapper level can be restored onto ``level``: the same class, or one a subclass of the other
+    (importing RL Zoo swaps Gymnasium's ``TimeLimit`` for its ``PatchedTimeLimit`` subclass in every ``gym.make``,
+    so a run saved with RL Zoo imported resumes without it, and the other way round).
+    """
+    if not isinstance(saved, dict):
+        return False
+    bases = saved.get("bases")
+    saved_bases: list[Any] = bases if isinstance(bases, list) else [saved.get("class")]
+    live_bases = _class_names(type(level))
+    return saved.get("class") in live_bases or live_bases[0] in saved_bases
+
+
 def _data_attributes(obj: Any) -> dict[str, Any]:
     attributes = {}
     for key, value in vars(obj).items():
@@ -62,7 +81,10 @@ def capture_envs_data(env: VecEnv | None) -> list[list[dict[str, Any]]] | None:
     if base is None:
         return None
     return [
-        [{"class": class_name(type(level)), "attributes": _data_attributes(level)} for level in _wrapper_chain(one)]
+        [
+            {"class": class_name(type(level)), "bases": _class_names(type(level)), "attributes": _data_attributes(level)}
+            for level in _wrapper_chain(one)
+        ]
         for one in base.envs
     ]
 
@@ -72,16 +94,16 @@ def envs_data_matches(env: VecEnv, saved: Any) -> bool:
     :param env: the (wrapped) VecEnv given to ``load_checkpoint``
     :param saved: what :func:`capture_envs_data` returned, as read back
     :return: whether :func:`restore_envs_data` can restore it: a ``DummyVecEnv`` of as many envs, with the same
-        wrappers in the same order
+        wrappers in the same order (a wrapper may be a subclass of the saved one, or the saved one a subclass of it)
     """
     base = dummy_vec_env(env)
     if base is None or not isinstance(saved, list) or len(saved) != base.num_envs:
         return False
     for one, levels in zip(base.envs, saved, strict=True):
-        names = (
-            [level.get("class") if isinstance(level, dict) else None for level in levels] if isinstance(levels, list) else []
-        )
-        if names != [class_name(type(level)) for level in _wrapper_chain(one)]:
+        chain = _wrapper_chain(one)
+        if not isinstance(levels, list) or len(levels) != len(chain):
+            return False
+        if not all(_same_kind(level_saved, level) for level_saved, level in zip(levels, chain, strict=True)):
             return False
     return True
 
