@@ -1,7 +1,5 @@
 """BatchedCartDQN: one batched update equals N CartDQN updates, seeds stay independent, each seed exports as CartDQN."""
 
-import inspect
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -60,7 +58,7 @@ def test_initial_weights_are_cartdqns():
             assert th.equal(a, b)
 
 
-@pytest.mark.parametrize("target", ["plain", "n-step"])
+@pytest.mark.parametrize("target", ["plain", "n-step", "double", "dueling"])
 @pytest.mark.parametrize(
     "settings",
     [
@@ -72,11 +70,16 @@ def test_initial_weights_are_cartdqns():
 )
 def test_batched_updates_equal_separate_cartdqn_updates(target, settings, monkeypatch):
     """
-    Three gradient steps (so AdamW's moments and AMSGrad's maximum matter) on the same batches. ``n-step`` batches
-    carry per-transition bootstrap discounts (as SB3's ``NStepReplayBuffer`` samples them; its sampling is compared
+    Three gradient steps (so AdamW's moments and AMSGrad's maximum matter) on the same batches, for each target
+    (``double``: Double DQN; ``dueling``: dueling networks, whose two streams the batch stacks as one layer). ``n-step``
+    batches carry per-transition bootstrap discounts (as SB3's ``NStepReplayBuffer`` samples them; its sampling is compared
     in ``test_n_step_sampling_is_sb3s``).
     """
     kwargs = dict(SMALL, **settings)
+    if target == "double":
+        kwargs["double_q"] = True
+    if target == "dueling":
+        kwargs["policy_kwargs"] = dict(dueling=True)
     batched = BatchedCartDQN("CartPole-v1", SEEDS, **kwargs)
     models = [CartDQN("MlpPolicy", "CartPole-v1", seed=seed, **kwargs) for seed in SEEDS]
     for model in models:
@@ -126,11 +129,7 @@ def test_double_q_target():
         expected = batch.rewards[index] + (1 - batch.dones[index]) * 0.99 * next_q
         th.testing.assert_close(targets[index], expected, rtol=1e-5, atol=1e-6)
         assert not th.allclose(next_q, max_q)  # the double target differs from the plain one here
-    if "double_q" in inspect.signature(CartDQN).parameters:
-        assert batched.to_cartdqn(0).double_q
-    else:
-        with pytest.raises(NotImplementedError, match="no double_q option"):
-            batched.to_cartdqn(0)
+    assert batched.to_cartdqn(0).double_q
 
 
 def test_seeds_are_independent():
@@ -227,10 +226,16 @@ def test_n_step_sampling_is_sb3s(env_kwargs):
         th.testing.assert_close(samples.discounts.reshape(-1), stacked.discounts[index])
 
 
-def test_export_save_load_predict_and_resume(tmp_path):
-    batched = BatchedCartDQN("CartPole-v1", SEEDS[:2], **SMALL)
+OPTIONS = {"tutorial": {}, "double-dueling": dict(double_q=True, policy_kwargs=dict(dueling=True))}
+
+
+@pytest.mark.parametrize("options", OPTIONS.values(), ids=OPTIONS.keys())
+def test_export_save_load_predict_and_resume(tmp_path, options):
+    batched = BatchedCartDQN("CartPole-v1", SEEDS[:2], **SMALL, **options)
     batched.learn(300)
     model = batched.to_cartdqn(1)
+    assert model.double_q == options.get("double_q", False)
+    assert type(model.q_net).__name__ == ("DuelingQNetwork" if "policy_kwargs" in options else "QNetwork")
     assert model.num_timesteps == 300 and model._n_updates == 300 - 64 + 1
     obs = th.randn(5, 4)
     with th.no_grad():
@@ -252,6 +257,10 @@ def test_export_save_load_predict_and_resume(tmp_path):
     loaded.load_replay_buffer(tmp_path / f"seed_{SEEDS[1]}_replay.pkl")
     for a, b in zip(_params(loaded.q_net), _params(model.q_net), strict=True):
         assert th.equal(a, b)
+    # The exported optimizer state continues each stream's AdamW moments
+    for param, stacked in zip(loaded.policy.optimizer.state.values(), model.policy.optimizer.state.values(), strict=True):
+        for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+            assert th.equal(param[key], stacked[key])
     action, _ = loaded.predict(np.zeros(4, dtype=np.float32), deterministic=True)
     assert action in (0, 1)
     mean_reward, _ = evaluate_policy(loaded, loaded.get_env(), n_eval_episodes=2)

@@ -8,30 +8,44 @@ from stable_baselines3.common.torch_layers import FlattenExtractor
 from stable_baselines3.dqn.policies import QNetwork
 from torch import nn
 
+from sb3_cartdqn.cartdqn.policies import DuelingQNetwork
+
 _ACTIVATIONS: dict[type[nn.Module], Callable[[th.Tensor], th.Tensor]] = {nn.ReLU: th.relu, nn.Tanh: th.tanh}
 
 
-def mlp_layers(q_net: nn.Module) -> tuple[list[nn.Linear], Callable[[th.Tensor], th.Tensor]]:
+def mlp_layers(q_net: nn.Module) -> tuple[list[tuple[th.Tensor, th.Tensor]], Callable[[th.Tensor], th.Tensor], bool]:
     """
-    The linear layers and the activation of a CartDQN MLP Q-network (SB3's ``QNetwork`` with a flatten extractor).
+    The layers and the activation of a CartDQN MLP Q-network (SB3's ``QNetwork`` with a flatten extractor, or the
+    dueling ``DuelingQNetwork``).
 
     :param q_net: the network
-    :return: its ``Linear`` layers in order, and the activation function between them
+    :return: each layer's ``(weight, bias)`` in ``nn.Linear``'s layout, in order; the activation between them; and
+        whether the network is dueling, in which case the last layer is its value and advantage streams as one
+        ``[1 + n_actions, hidden]`` layer (the value's row first)
     """
-    if type(q_net) is not QNetwork or type(q_net.features_extractor) is not FlattenExtractor:
+    dueling = type(q_net) is DuelingQNetwork
+    if type(q_net) not in (QNetwork, DuelingQNetwork) or type(q_net.features_extractor) is not FlattenExtractor:
         raise ValueError(
             f"The batched trainer stacks MlpPolicy networks (SB3 QNetwork with a FlattenExtractor), got "
             f"{type(q_net).__name__}: train image or dict observations with CartDQN, one seed per process."
         )
-    linears = [layer for layer in q_net.q_net if isinstance(layer, nn.Linear)]
-    activations = {type(layer) for layer in q_net.q_net if not isinstance(layer, nn.Linear)}
+    head: Any = q_net.q_net
+    hidden: nn.Sequential = head.shared if dueling else head
+    linears = [layer for layer in hidden if isinstance(layer, nn.Linear)]
+    if dueling:
+        linears += [head.value, head.advantage]
+    activations = {type(layer) for layer in hidden if not isinstance(layer, nn.Linear)}
     if any(layer.bias is None for layer in linears) or not activations <= set(_ACTIVATIONS) or len(activations) > 1:
         raise ValueError(
             f"The batched trainer supports Linear layers with bias and one of {[a.__name__ for a in _ACTIVATIONS]} "
             f"as activation_fn, got {q_net.q_net}."
         )
     activation = _ACTIVATIONS[activations.pop()] if activations else th.relu
-    return linears, activation
+    layers = [(linear.weight.detach(), linear.bias.detach()) for linear in linears]
+    if dueling:
+        (value_w, value_b), (advantage_w, advantage_b) = layers.pop(-2), layers.pop(-1)
+        layers.append((th.cat((value_w, advantage_w)), th.cat((value_b, advantage_b))))
+    return layers, activation, dueling
 
 
 class _NarrowLinear(th.autograd.Function):
@@ -61,17 +75,27 @@ class StackedMlp:
     computed as ``x W`` with ``W`` ``[N, in, out]``, the head's forward and weight gradient take ~6x longer
     (measured at N = 10 and 32, one thread). Each seed's rows only ever meet its own weights: seeds stay independent.
 
+    A dueling network's value and advantage streams are one last layer of ``1 + n_actions`` outputs (the value
+    first), combined as ``V + A - mean(A)``; AdamW, value clipping and the soft update are elementwise, so one stacked
+    layer steps exactly as the two ``nn.Linear`` streams would.
+
     :param params: ``[weight_0, bias_0, weight_1, bias_1, ...]``, stacked
     :param activation: the activation between layers
     :param linear_layout: for each layer, whether its weight is stored ``[N, out, in]``
+    :param dueling: whether the last layer holds the dueling value and advantage streams
     """
 
     def __init__(
-        self, params: Sequence[th.Tensor], activation: Callable[[th.Tensor], th.Tensor], linear_layout: Sequence[bool]
+        self,
+        params: Sequence[th.Tensor],
+        activation: Callable[[th.Tensor], th.Tensor],
+        linear_layout: Sequence[bool],
+        dueling: bool = False,
     ) -> None:
         self.params = list(params)
         self.activation = activation
         self.linear_layout = list(linear_layout)
+        self.dueling = dueling
 
     @classmethod
     def stack(cls, q_nets: Sequence[nn.Module], device: th.device | str = "cpu") -> "StackedMlp":
@@ -80,17 +104,16 @@ class StackedMlp:
         :param device: where the stacked weights live
         :return: their weights, stacked (copies, with ``requires_grad``)
         """
-        layers = [mlp_layers(q_net) for q_net in q_nets]
-        activation = layers[0][1]
+        described = [mlp_layers(q_net) for q_net in q_nets]
+        _, activation, dueling = described[0]
         params = []
-        linear_layout = [linear.out_features < linear.in_features for linear in layers[0][0]]
+        first = described[0][0]
+        linear_layout = [weight.shape[0] < weight.shape[1] for weight, _ in first]
         for k, keep in enumerate(linear_layout):
-            weights = th.stack(
-                [linears[k].weight.detach() if keep else linears[k].weight.detach().t() for linears, _ in layers]
-            )
-            biases = th.stack([linears[k].bias.detach().unsqueeze(0) for linears, _ in layers])
+            weights = th.stack([layers[k][0] if keep else layers[k][0].t() for layers, _, _ in described])
+            biases = th.stack([layers[k][1].unsqueeze(0) for layers, _, _ in described])
             params += [weights.to(device).contiguous(), biases.to(device).contiguous()]
-        return cls([param.requires_grad_(True) for param in params], activation, linear_layout)
+        return cls([param.requires_grad_(True) for param in params], activation, linear_layout, dueling)
 
     @property
     def n_seeds(self) -> int:
@@ -110,14 +133,32 @@ class StackedMlp:
                 x = th.baddbmm(self.params[k + 1], x, self.params[k])
             if k != last:
                 x = self.activation(x)
+        if self.dueling:
+            advantages = x[..., 1:]
+            return x[..., :1] + advantages - advantages.mean(dim=-1, keepdim=True)
         return x
 
     def seed_state(self, index: int) -> list[th.Tensor]:
         """
         :param index: seed position in the batch
-        :return: that seed's ``[weight_0, bias_0, ...]`` in ``nn.Linear``'s layout (detached copies)
+        :return: that seed's parameters in the order and layout of its ``nn.Module``'s ``parameters()`` (detached
+            copies)
         """
-        return [self.to_linear_layout(k, param[index]) for k, param in enumerate(self.params)]
+        return self.seed_tensors(index, self.params)
+
+    def seed_tensors(self, index: int, tensors: Sequence[th.Tensor]) -> list[th.Tensor]:
+        """
+        :param index: seed position in the batch
+        :param tensors: one tensor shaped like each of ``params`` (the weights, or their optimizer state)
+        :return: seed ``index``'s slices in the order and layout of its ``nn.Module``'s ``parameters()``: the
+            ``nn.Linear`` layout, and for a dueling network the value stream's weight and bias, then the advantage
+            stream's (detached copies)
+        """
+        module = [self.to_linear_layout(k, tensor[index]) for k, tensor in enumerate(tensors)]
+        if self.dueling:
+            weight, bias = module[-2:]
+            module[-2:] = [weight[:1], bias[:1], weight[1:], bias[1:]]
+        return module
 
     def to_linear_layout(self, k: int, tensor: th.Tensor) -> th.Tensor:
         """
@@ -139,9 +180,7 @@ class StackedMlp:
         :param index: seed position in the batch
         :param q_net: the network to overwrite
         """
-        linears, _ = mlp_layers(q_net)
-        state = self.seed_state(index)
+        mlp_layers(q_net)  # the same kind of network
         with th.no_grad():
-            for k, linear in enumerate(linears):
-                linear.weight.copy_(state[2 * k])
-                linear.bias.copy_(state[2 * k + 1])
+            for param, value in zip(q_net.parameters(), self.seed_state(index), strict=True):
+                param.copy_(value)

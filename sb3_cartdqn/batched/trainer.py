@@ -1,6 +1,5 @@
 """N independent CartDQN runs (one per seed) computed together in one process."""
 
-import inspect
 import pathlib
 import time
 from collections import deque
@@ -76,7 +75,7 @@ class BatchedCartDQN:
     :param check_finite: as ``CartDQN``
     :param stats_window_size: as ``CartDQN`` (episodes kept per seed for ``ep_info_buffer``)
     :param policy_kwargs: as ``CartDQN``'s ``MlpPolicy`` (``net_arch``, ``activation_fn`` ReLU or Tanh,
-        ``optimizer_kwargs``; the optimizer must be AdamW)
+        ``dueling``, ``optimizer_kwargs``; the optimizer must be AdamW)
     :param env_kwargs: keyword arguments for ``gym.make`` (any makes every seed a separate ``gym.make``)
     :param tensorboard_log: folder for one TensorBoard run per seed (``CartDQN_seed<s>_<n>``, CartDQN's keys)
     :param device: where the networks and replay buffers live
@@ -452,11 +451,6 @@ class BatchedCartDQN:
         if env is None:
             env = gym.make(self.env_id, **self.env_kwargs) if self.env_kwargs else self.env_id
         if self.double_q:
-            if "double_q" not in inspect.signature(CartDQN).parameters:
-                raise NotImplementedError(
-                    "This CartDQN has no double_q option, so a seed trained with double_q=True cannot become a CartDQN "
-                    "model that trains on the same way. Its weights are in q_net / q_net_target (StackedMlp.load_into)."
-                )
             kwargs = dict(double_q=True, **kwargs)
         if self.n_steps > 1:
             kwargs = dict(
@@ -468,14 +462,16 @@ class BatchedCartDQN:
         self.q_net.load_into(index, model.q_net)
         self.q_net_target.load_into(index, model.q_net_target)
         optimizer = model.policy.optimizer
-        for k, (param, stacked) in enumerate(zip(model.q_net.parameters(), self.q_net.params, strict=True)):
-            state = self.optimizer.state.get(stacked)
-            if not state:
-                continue  # no gradient step yet
-            optimizer.state[param] = {
-                key: value.detach().clone() if key == "step" else self.q_net.to_linear_layout(k, value[index])
-                for key, value in state.items()
+        stacked_states = [self.optimizer.state.get(stacked) for stacked in self.q_net.params]
+        if all(stacked_states):  # after a first gradient step
+            per_key = {
+                key: self.q_net.seed_tensors(index, [state[key] for state in stacked_states])  # type: ignore[index]
+                for key in stacked_states[0]  # type: ignore[union-attr]
+                if key != "step"
             }
+            for k, param in enumerate(model.q_net.parameters()):
+                step = stacked_states[min(k, len(stacked_states) - 1)]["step"]  # type: ignore[index]
+                optimizer.state[param] = {"step": step.detach().clone(), **{key: per_key[key][k] for key in per_key}}
         model.num_timesteps = self.num_timesteps
         model._n_updates = self._n_updates
         model._episode_num = len(self.episode_returns[index])
