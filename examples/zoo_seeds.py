@@ -29,7 +29,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.presets import PRESET_FILES, load_preset
+from sb3_cartdqn.presets import PRESET_FILES, load_preset, verification_table
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
@@ -105,23 +105,8 @@ def train_and_evaluate(seed: int, args: argparse.Namespace, zoo_args: list[str],
 
 
 def summary_table(results: list[dict], args: argparse.Namespace) -> str:
-    """
-    A markdown table: one row per seed, one column per budget (final greedy mean return, * when solved), and the
-    number of seeds solved per budget.
-    """
-    budgets = sorted({(r["budget_factor"], r["n_timesteps"]) for r in results}, key=lambda b: b[0] or 1.0)
-    by_key = {(r["seed"], r["budget_factor"]): r for r in results}
-    header = [f"{steps:,} steps" + ("" if factor is None else f" ({factor:g}x)") for factor, steps in budgets]
-    lines = ["| seed | " + " | ".join(header) + " |", "| --- |" + " --- |" * len(budgets)]
-    for seed in args.seeds:
-        cells = []
-        for factor, _ in budgets:
-            result = by_key[(seed, factor)]
-            cells.append(f"{result['mean_return']:.1f}{' ✓' if result['solved'] else ''}")
-        lines.append(f"| {seed} | " + " | ".join(cells) + " |")
-    solved = [sum(by_key[(seed, factor)]["solved"] for seed in args.seeds) for factor, _ in budgets]
-    lines.append(f"| solved (≥ {args.threshold:g}) | " + " | ".join(f"**{n}/{len(args.seeds)}**" for n in solved) + " |")
-    return "\n".join(lines) + "\n"
+    """A markdown table: one row per seed, one column per budget, and the seeds solved per budget."""
+    return verification_table(results, args.seeds, args.threshold)
 
 
 def main(argv: list[str] | None = None) -> list[dict]:

@@ -3,6 +3,10 @@ The main job: train CartDQN with the tutorial's settings on CartPole-v1, evaluat
 and save the model and the tutorial's episode-durations plot.
 
     python -m sb3_cartdqn.main --timesteps 50000 --seed 0 --out runs/tutorial
+
+``--preset robust`` trains with the robust preset's settings and budget instead (``sb3_cartdqn.presets``);
+``--seeds 0-9`` trains those seeds in one process as one batched computation (``python -m sb3_cartdqn.batched``)
+and prints each seed's result and the summary.
 """
 
 import argparse
@@ -16,15 +20,19 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 
 from sb3_cartdqn import CartDQN, PlotDurationsCallback
+from sb3_cartdqn.batched.__main__ import SOLVED_THRESHOLD, parse_seeds, train_seeds
+from sb3_cartdqn.presets import PRESET_FILES, load_preset
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="CartPole-v1", help="Gymnasium env id")
-    parser.add_argument("--timesteps", type=int, default=50_000, help="environment steps to train for")
+    parser.add_argument("--preset", choices=sorted(PRESET_FILES), default="tutorial", help="settings to train with")
+    parser.add_argument("--timesteps", type=int, default=None, help="environment steps (default: the preset's budget)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (training and evaluation)")
+    parser.add_argument("--seeds", type=parse_seeds, default=None, help="train these seeds together in one process (e.g. 0-9)")
     parser.add_argument("--eval-episodes", type=int, default=20, help="greedy episodes in the final evaluation")
-    parser.add_argument("--out", default="runs/tutorial", help="folder for the model, plot and results")
+    parser.add_argument("--out", default=None, help="folder for the model, plot and results (default: runs/<preset>)")
     parser.add_argument("--device", default="cpu", help="torch device (the tutorial's tiny MLP runs fastest on CPU)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest for this network)")
     parser.add_argument("--no-progress-bar", action="store_true", help="hide the progress bar")
@@ -34,12 +42,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     th.set_num_threads(args.threads)
+    preset = load_preset(args.preset, args.env)
+    timesteps = args.timesteps if args.timesteps is not None else preset.n_timesteps
+    if args.out is None:
+        args.out = os.path.join("runs", args.preset + ("-seeds" if args.seeds is not None else ""))
+    if args.seeds is not None:
+        args.threshold = SOLVED_THRESHOLD
+        return train_seeds(args, preset.kwargs, timesteps, args.out)
     os.makedirs(args.out, exist_ok=True)
 
-    model = CartDQN("MlpPolicy", args.env, seed=args.seed, device=args.device, tensorboard_log=os.path.join(args.out, "tb"))
+    model = CartDQN(
+        preset.policy,
+        args.env,
+        seed=args.seed,
+        device=args.device,
+        tensorboard_log=os.path.join(args.out, "tb"),
+        **preset.kwargs,
+    )
     durations = PlotDurationsCallback(save_path=os.path.join(args.out, "durations.png"))
     start = time.perf_counter()
-    model.learn(args.timesteps, callback=durations, progress_bar=not args.no_progress_bar)
+    model.learn(timesteps, callback=durations, progress_bar=not args.no_progress_bar)
     train_seconds = time.perf_counter() - start
     model.save(os.path.join(args.out, "cartdqn_model"))
 
@@ -50,6 +72,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     results = {
         "env": args.env,
+        "preset": args.preset,
         "timesteps": model.num_timesteps,
         "seed": args.seed,
         "episodes": len(durations.episode_durations),
@@ -64,7 +87,7 @@ def main(argv: list[str] | None = None) -> dict:
     with open(os.path.join(args.out, "results.json"), "w") as file:
         json.dump(results, file, indent=2)
     print(
-        f"CartDQN on {args.env}: {model.num_timesteps} steps, {len(durations.episode_durations)} episodes "
+        f"CartDQN ({args.preset}) on {args.env}: {model.num_timesteps} steps, {len(durations.episode_durations)} episodes "
         f"in {train_seconds:.1f} s ({results['env_steps_per_second']} steps/s); "
         f"greedy return over {args.eval_episodes} episodes: {mean_return:.1f} +/- {std_return:.1f}"
     )

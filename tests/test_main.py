@@ -15,3 +15,18 @@ def test_main_job_tiny(tmp_path):
     assert json.loads((out / "results.json").read_text())["eval_episodes"] == 2
     assert os.listdir(out / "tb")
     CartDQN.load(out / "cartdqn_model.zip")
+
+
+def test_main_job_default_is_the_tutorial_preset(tmp_path):
+    results = main(["--timesteps", "200", "--eval-episodes", "1", "--out", str(tmp_path), "--no-progress-bar"])
+    assert results["preset"] == "tutorial"
+    model = CartDQN.load(tmp_path / "cartdqn_model.zip")
+    assert (model.learning_rate, model.batch_size, model.tau, model.exploration_schedule.decay) == (1e-4, 128, 0.005, 1000)
+
+
+def test_main_job_seeds_train_in_one_batch(tmp_path):
+    seeds = ["--seeds", "2-4", "--timesteps", "150", "--eval-episodes", "1"]
+    results = main([*seeds, "--out", str(tmp_path), "--no-progress-bar"])
+    assert [row["seed"] for row in results["per_seed"]] == [2, 3, 4]
+    assert results["timesteps_per_seed"] == 150 and 0 <= results["solved"] <= 3
+    assert CartDQN.load(tmp_path / "seed_3.zip").seed == 3
