@@ -49,6 +49,22 @@ def test_compare_tiny_end_to_end(tmp_path):
     assert np.load(out / "runs" / "cartdqn-tutorial" / "CartPole-v1_0" / "evaluations.npz")["results"].shape == (3, 2)
 
 
+def test_compare_batched_rows_say_so(tmp_path):
+    """--batched: CartDQN rows train their seeds together; the table and the runs say which rows ran batched."""
+    out = tmp_path / "cmp"
+    argv = ["--algos", "cartdqn-tutorial", "dqn-tutorial-like", "--seeds", "2", "--timesteps", "600", "--eval-freq", "300"]
+    argv += ["--eval-episodes", "2", "--final-eval-episodes", "2", "--jobs", "2", "--out", str(out), "--no-progress-bar"]
+    outcome = main([*argv, "--batched"])
+    runs = pd.read_csv(out / "runs.csv")
+    assert (runs["status"] == "ok").all(), runs["error"].tolist()
+    batched = runs.set_index("algorithm")["batched_seeds"]
+    assert (batched["cartdqn-tutorial"] == 2).all() and batched["dqn-tutorial-like"].isna().all()
+    summary = (out / "summary.md").read_text()
+    assert "2 seeds in one process (batched)" in summary and "one seed per process" in summary
+    assert outcome["meta"]["batched_rows"] == ["cartdqn-tutorial"]
+    assert len(pd.read_csv(out / "evaluations.csv").query("algorithm == 'cartdqn-tutorial'")) == 4
+
+
 def test_zoo_settings_come_from_rl_zoo_files():
     configs, skipped = build_algorithms(["dqn-zoo", "qrdqn-zoo", "cartdqn-tuned"], "CartPole-v1", 50_000)
     assert not skipped

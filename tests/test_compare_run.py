@@ -58,3 +58,40 @@ def test_first_reaching():
     assert first_reaching([10.0, 480.0, 300.0, 500.0], 475.0, [1, 2, 3, 4]) == 2.0
     assert first_reaching([10.0, 20.0], 475.0, [1, 2]) is None
     assert first_reaching([], 475.0, []) is None
+
+
+def test_run_batched_gives_each_seed_run_ones_result(tmp_path):
+    """A batched row: one result per seed, with run_one's fields; the final evaluation is run_one's protocol."""
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    from sb3_cartdqn import CartDQN
+    from sb3_cartdqn.compare.run import FINAL_EVAL_SEED_OFFSET, BatchedRunTask, run_batched
+
+    run_dirs = (str(tmp_path / "a"), str(tmp_path / "b"))
+    task = BatchedRunTask(cartdqn_tutorial(), (3, 4), run_dirs, "CartPole-v1", 300, 100, 2, 3, 5.0, save_model=True)
+    results = run_batched(task)
+    assert [result["seed"] for result in results] == [3, 4]
+    for result, run_dir in zip(results, run_dirs, strict=True):
+        assert result["status"] == "ok" and result["batched_seeds"] == 2
+        assert result["evaluations"]["timesteps"] == [100, 200, 300]
+        assert np.all(np.diff(result["evaluations"]["train_seconds"]) > 0)
+        assert result["first_solved_timesteps"] == 100 and result["solved"] is True
+        model = CartDQN.load(os.path.join(run_dir, "model.zip"))
+        env = make_vec_env("CartPole-v1", n_envs=1, seed=result["seed"] + FINAL_EVAL_SEED_OFFSET)
+        returns, _ = evaluate_policy(model, env, n_eval_episodes=3, deterministic=True, return_episode_rewards=True)
+        assert result["final_returns"] == [float(r) for r in returns]
+        with open(os.path.join(run_dir, "result.json")) as file:
+            assert json.load(file)["final_returns"] == result["final_returns"]
+    # The seconds are the batch's: both seeds had trained for the same time at each evaluation
+    assert results[0]["evaluations"]["train_seconds"] == results[1]["evaluations"]["train_seconds"]
+
+
+def test_run_batched_reports_a_crash_for_every_seed(tmp_path):
+    from sb3_cartdqn.compare.run import BatchedRunTask, run_batched
+
+    config = AlgorithmConfig(name="broken", algo_class=cartdqn_tutorial().algo_class, policy="MlpPolicy", kwargs={"tau": 2.0})
+    task = BatchedRunTask(config, (1, 2), (str(tmp_path / "a"), str(tmp_path / "b")), "CartPole-v1", 200, 100, 1, 1, 475.0)
+    results = run_batched(task)
+    assert [result["status"] for result in results] == ["crashed", "crashed"]
+    assert "tau" in results[0]["error"] and results[1]["first_solved_timesteps"] is None

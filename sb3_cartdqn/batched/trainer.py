@@ -116,6 +116,10 @@ class BatchedCartDQN:
         self.loggers: list[Logger] = []
         #: ``(num_timesteps, [N, n_eval_episodes] returns)`` of each evaluation during ``learn(eval_freq=...)``
         self.evaluations: list[tuple[int, np.ndarray]] = []
+        #: wall-clock seconds of ``learn`` before each of ``evaluations``, evaluation time excluded
+        self.evaluations_train_seconds: list[float] = []
+        #: wall-clock seconds spent in those evaluations
+        self.eval_seconds = 0.0
         self.env_kwargs = env_kwargs
         self.hyperparameters: dict[str, Any] = dict(
             learning_rate=learning_rate,
@@ -355,10 +359,16 @@ class BatchedCartDQN:
         self._last_obs = steps.obs
         self.num_timesteps += 1
 
-    def _evaluate_and_log(self, n_eval_episodes: int) -> None:
-        """:meth:`evaluate`, kept in ``evaluations`` and written to each seed's logger as ``eval/mean_reward``."""
-        returns = self.evaluate(n_eval_episodes)
+    def _evaluate_and_log(self, n_eval_episodes: int, seed_offset: int, train_seconds: float) -> None:
+        """
+        :meth:`evaluate`, kept in ``evaluations`` (with ``train_seconds`` in ``evaluations_train_seconds``) and
+        written to each seed's logger as ``eval/mean_reward``.
+        """
+        start = time.perf_counter()
+        returns = self.evaluate(n_eval_episodes, seed_offset)
+        self.eval_seconds += time.perf_counter() - start
         self.evaluations.append((self.num_timesteps, returns))
+        self.evaluations_train_seconds.append(train_seconds)
         for logger, seed_returns in zip(self.loggers, returns, strict=False):
             logger.record("eval/mean_reward", float(seed_returns.mean()))
             logger.dump(step=self.num_timesteps)
@@ -370,6 +380,7 @@ class BatchedCartDQN:
         log_interval: int = 1000,
         eval_freq: int = 0,
         n_eval_episodes: int = 10,
+        eval_seed_offset: int = 10_000,
     ) -> "BatchedCartDQN":
         """
         Train every seed for ``total_timesteps`` more env steps each (CartDQN's ``learn`` with
@@ -382,8 +393,10 @@ class BatchedCartDQN:
             :meth:`train_stats`
         :param eval_freq: every ``eval_freq`` env steps (0: never), evaluate every seed's greedy policy (what SB3's
             ``EvalCallback`` does for one model; see :meth:`evaluate`) and append ``(num_timesteps, returns)`` to
-            ``evaluations``
+            ``evaluations`` (and the seconds spent training so far, evaluations excluded, to
+            ``evaluations_train_seconds``)
         :param n_eval_episodes: episodes per seed in each of those evaluations
+        :param eval_seed_offset: each evaluation's envs are reset with ``seed + eval_seed_offset``
         :return: self
         """
         if total_timesteps < 0:
@@ -399,6 +412,7 @@ class BatchedCartDQN:
             self._last_obs = self.envs.reset()
             if self.check_finite:
                 check_finite(self._last_obs, np.zeros(1), np.zeros(0, dtype=bool), [], self.num_timesteps)
+        start, eval_seconds_before = time.perf_counter(), self.eval_seconds
         bar = None
         if progress_bar:
             from tqdm.auto import tqdm
@@ -414,7 +428,8 @@ class BatchedCartDQN:
             if self.loggers and self.num_timesteps % log_interval == 0:
                 self._dump_logs()
             if eval_freq > 0 and self.num_timesteps % eval_freq == 0:
-                self._evaluate_and_log(n_eval_episodes)
+                train_seconds = time.perf_counter() - start - (self.eval_seconds - eval_seconds_before)
+                self._evaluate_and_log(n_eval_episodes, eval_seed_offset, train_seconds)
         if bar is not None:
             bar.close()
         if self.loggers:

@@ -24,9 +24,17 @@ import gymnasium as gym
 import torch as th
 from tqdm.auto import tqdm
 
-from sb3_cartdqn.compare.algorithms import ALGORITHM_NAMES, build_algorithms
+from sb3_cartdqn.cartdqn.cartdqn import CartDQN
+from sb3_cartdqn.compare.algorithms import ALGORITHM_NAMES, AlgorithmConfig, build_algorithms
 from sb3_cartdqn.compare.report import write_report
-from sb3_cartdqn.compare.run import EVAL_SEED_OFFSET, FINAL_EVAL_SEED_OFFSET, RunTask, run_one
+from sb3_cartdqn.compare.run import (
+    EVAL_SEED_OFFSET,
+    FINAL_EVAL_SEED_OFFSET,
+    BatchedRunTask,
+    RunTask,
+    run_batched,
+    run_one,
+)
 
 PACKAGES = ("sb3-cartdqn", "stable-baselines3", "sb3-contrib", "rl-zoo3", "gymnasium", "torch", "numpy")
 
@@ -54,6 +62,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hyperparams-dir", default=None, help="folder with cartdqn.yml / cartdqn_tuned.yml")
     parser.add_argument("--tuned-config", default=None, help="YAML file with CartDQN's tuned settings")
     parser.add_argument("--tuned-key", default=None, help="entry of --tuned-config to use (default: the env id)")
+    parser.add_argument(
+        "--batched",
+        action="store_true",
+        help="train each CartDQN row's seeds together in one process (BatchedCartDQN); the table says which rows did",
+    )
     parser.add_argument("--device", default="cpu", help="torch device of every run")
     parser.add_argument("--save-models", action="store_true", help="save each run's final model in its folder")
     parser.add_argument("--no-progress-bar", action="store_true", help="hide the progress bar")
@@ -86,47 +99,115 @@ def _init_worker() -> None:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 
-def _crash(task: RunTask, error: BaseException) -> dict[str, Any]:
-    """The result of a run whose worker process failed (the run itself could not report)."""
-    return {
-        "algorithm": task.algorithm.name,
-        "seed": task.seed,
-        "env_id": task.env_id,
-        "run_dir": task.run_dir,
-        "status": "crashed",
-        "error": f"worker process failed: {error!r}",
-        "evaluations": {"timesteps": [], "train_seconds": [], "mean_return": [], "std_return": []},
-        "first_solved_timesteps": None,
-        "first_solved_train_seconds": None,
-    }
+Task = RunTask | BatchedRunTask
 
 
-def run_all(tasks: list[RunTask], jobs: int, progress_bar: bool = True) -> list[dict[str, Any]]:
+def _crash(task: Task, error: BaseException) -> list[dict[str, Any]]:
+    """The results of a task whose worker process failed (the runs themselves could not report)."""
+    runs: list[tuple[int, str, dict[str, Any]]]
+    if isinstance(task, RunTask):
+        runs = [(task.seed, task.run_dir, {})]
+    else:
+        runs = [
+            (seed, run_dir, {"batched_seeds": len(task.seeds)})
+            for seed, run_dir in zip(task.seeds, task.run_dirs, strict=True)
+        ]
+    return [
+        {
+            "algorithm": task.algorithm.name,
+            "seed": seed,
+            "env_id": task.env_id,
+            "run_dir": run_dir,
+            **extra,
+            "status": "crashed",
+            "error": f"worker process failed: {error!r}",
+            "evaluations": {"timesteps": [], "train_seconds": [], "mean_return": [], "std_return": []},
+            "first_solved_timesteps": None,
+            "first_solved_train_seconds": None,
+        }
+        for seed, run_dir, extra in runs
+    ]
+
+
+def run_task(task: Task) -> list[dict[str, Any]]:
+    """
+    :param task: one run, or a batched row's runs
+    :return: their results
+    """
+    return [run_one(task)] if isinstance(task, RunTask) else run_batched(task)
+
+
+def run_all(tasks: list[Task], jobs: int, progress_bar: bool = True) -> list[dict[str, Any]]:
     """
     Run every task in ``jobs`` spawned worker processes, with a progress bar over all runs.
 
-    :param tasks: the runs
+    :param tasks: the runs (a batched task holds a row's runs on every seed)
     :param jobs: worker processes
     :param progress_bar: show the progress bar
-    :return: the results, in the order of ``tasks`` (crashed runs included)
+    :return: the results, in the order of ``tasks`` (a batched task's in the order of its seeds; crashed runs
+        included)
     """
-    results: dict[int, dict[str, Any]] = {}
+    results: dict[int, list[dict[str, Any]]] = {}
     context = multiprocessing.get_context("spawn")
+    total = sum(1 if isinstance(task, RunTask) else len(task.seeds) for task in tasks)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker) as executor:
-        futures: dict[Future, int] = {executor.submit(run_one, task): index for index, task in enumerate(tasks)}
-        with tqdm(total=len(tasks), desc="runs", unit="run", disable=not progress_bar) as bar:
+        futures: dict[Future, int] = {executor.submit(run_task, task): index for index, task in enumerate(tasks)}
+        with tqdm(total=total, desc="runs", unit="run", disable=not progress_bar) as bar:
             for future in as_completed(futures):
                 index = futures[future]
                 try:
-                    result = future.result()
+                    task_results = future.result()
                 except Exception as error:  # the worker died (killed, out of memory, unpicklable task)
-                    result = _crash(tasks[index], error)
-                results[index] = result
-                final = result.get("final_mean_return")
-                outcome = f"{final:.1f}" if result["status"] == "ok" else "CRASHED"
-                bar.set_postfix_str(f"{result['algorithm']} seed {result['seed']}: {outcome}")
-                bar.update()
-    return [results[index] for index in range(len(tasks))]
+                    task_results = _crash(tasks[index], error)
+                results[index] = task_results
+                for result in task_results:
+                    final = result.get("final_mean_return")
+                    outcome = f"{final:.1f}" if result["status"] == "ok" else "CRASHED"
+                    bar.set_postfix_str(f"{result['algorithm']} seed {result['seed']}: {outcome}")
+                    bar.update()
+    return [result for index in range(len(tasks)) for result in results[index]]
+
+
+def build_tasks(configs: list[AlgorithmConfig], seeds: list[int], args: argparse.Namespace, threshold: float) -> list[Task]:
+    """
+    :param configs: the rows
+    :param seeds: the seeds of every row
+    :param args: the command line
+    :param threshold: the solved threshold
+    :return: one task per run (seeds outer, rows inner: an interrupted comparison still has every row on the first
+        seeds); with ``--batched``, one task per CartDQN row first, holding all its seeds
+    """
+    common = dict(
+        env_id=args.env,
+        timesteps=args.timesteps,
+        eval_freq=args.eval_freq,
+        eval_episodes=args.eval_episodes,
+        final_eval_episodes=args.final_eval_episodes,
+        solved_threshold=threshold,
+        device=args.device,
+        save_model=args.save_models,
+    )
+
+    def run_dir(config: AlgorithmConfig, seed: int) -> str:
+        return os.path.join(args.out, "runs", config.name, f"{args.env}_{seed}")
+
+    batched = [config for config in configs if args.batched and config.algo_class is CartDQN]
+    tasks: list[Task] = [
+        BatchedRunTask(
+            algorithm=config,
+            seeds=tuple(seeds),
+            run_dirs=tuple(run_dir(config, seed) for seed in seeds),
+            **common,  # type: ignore[arg-type]
+        )
+        for config in batched
+    ]
+    tasks += [
+        RunTask(algorithm=config, seed=seed, run_dir=run_dir(config, seed), **common)  # type: ignore[arg-type]
+        for seed in seeds
+        for config in configs
+        if config not in batched
+    ]
+    return tasks
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -141,25 +222,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise SystemExit("Nothing to run: every requested algorithm was skipped")
     os.makedirs(args.out, exist_ok=True)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    # Seeds outer, algorithms inner: an interrupted comparison still has every algorithm on the first seeds
-    tasks = [
-        RunTask(
-            algorithm=config,
-            env_id=args.env,
-            seed=seed,
-            timesteps=args.timesteps,
-            eval_freq=args.eval_freq,
-            eval_episodes=args.eval_episodes,
-            final_eval_episodes=args.final_eval_episodes,
-            solved_threshold=threshold,
-            run_dir=os.path.join(args.out, "runs", config.name, f"{args.env}_{seed}"),
-            device=args.device,
-            save_model=args.save_models,
-        )
-        for seed in seeds
-        for config in configs
-    ]
-    print(f"{len(tasks)} runs ({len(configs)} algorithms x {len(seeds)} seeds) in {args.jobs} worker processes -> {args.out}")
+    tasks = build_tasks(configs, seeds, args, threshold)
+    runs = len(configs) * len(seeds)
+    print(f"{runs} runs ({len(configs)} algorithms x {len(seeds)} seeds) in {args.jobs} worker processes -> {args.out}")
     start = time.perf_counter()
     results = run_all(tasks, args.jobs, progress_bar=not args.no_progress_bar)
     wall_seconds = time.perf_counter() - start
@@ -176,6 +241,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "final_eval_seed_offset": FINAL_EVAL_SEED_OFFSET,
         "solved_threshold": threshold,
         "jobs": args.jobs,
+        "batched_rows": [task.algorithm.name for task in tasks if isinstance(task, BatchedRunTask)],
         "torch_threads_per_worker": 1,
         "device": args.device,
         "wall_seconds": wall_seconds,

@@ -26,6 +26,7 @@ RUN_COLUMNS = (
     "eval_seconds",
     "learn_seconds",
     "env_steps_per_second",
+    "batched_seeds",
     "error",
 )
 EVALUATION_COLUMNS = ("algorithm", "seed", "timesteps", "train_seconds", "mean_return", "std_return")
@@ -40,6 +41,7 @@ SUMMARY_COLUMNS = (
     "median_seconds_to_threshold",
     "seeds_reaching_threshold",
     "env_steps_per_second",
+    "ran_as",
 )
 
 
@@ -100,9 +102,12 @@ def summarize(runs: pd.DataFrame, algorithms: Sequence[str]) -> pd.DataFrame:
         group = runs[runs["algorithm"] == name]
         finished = group[group["status"] == "ok"]
         final = finished["final_mean_return"].to_numpy(dtype=np.float64)
+        batch_sizes = pd.to_numeric(group["batched_seeds"], errors="coerce").dropna()
+        ran_as = f"{int(batch_sizes.max())} seeds in one process (batched)" if len(batch_sizes) else "one seed per process"
         rows.append(
             {
                 "algorithm": name,
+                "ran_as": ran_as,
                 "runs": len(group),
                 "crashed": int((group["status"] != "ok").sum()),
                 "final_mean": float(np.mean(final)) if len(final) else float("nan"),
@@ -141,6 +146,7 @@ def markdown_table(summary: pd.DataFrame, threshold: float) -> str:
         f"median training seconds to first eval ≥ {threshold:g}",
         "env steps/s",
         "crashed runs",
+        "ran as (batched: seconds and steps/s are the whole batch's)",
     ]
     rows = []
     for row in summary.itertuples(index=False):
@@ -154,6 +160,7 @@ def markdown_table(summary: pd.DataFrame, threshold: float) -> str:
                 f"{_number(row.median_seconds_to_threshold, 1)}",
                 _number(row.env_steps_per_second),
                 f"{row.crashed}" if finished or not row.runs else f"{row.crashed} (all)",
+                row.ran_as,
             ]
         )
     writer = MarkdownTableWriter(headers=headers, value_matrix=rows, margin=1)

@@ -16,6 +16,7 @@ from stable_baselines3.common.callbacks import EvalCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
+from sb3_cartdqn.batched.trainer import BatchedCartDQN
 from sb3_cartdqn.compare.algorithms import AlgorithmConfig
 
 # Seed offsets of the evaluation envs, so that they never replay the training env's episodes
@@ -87,6 +88,31 @@ class RunTask:
     save_model: bool = False
 
 
+@dataclass(frozen=True)
+class BatchedRunTask:
+    """
+    The runs of one CartDQN row on every seed, trained together in one process by ``BatchedCartDQN``
+    (picklable, sent to a worker process).
+
+    :param algorithm: the CartDQN row (MlpPolicy, one training env)
+    :param seeds: the seeds, one run each
+    :param run_dirs: one run folder per seed
+    :param kwargs: the rest of :class:`RunTask`'s fields (the same for every seed)
+    """
+
+    algorithm: AlgorithmConfig
+    seeds: tuple[int, ...]
+    run_dirs: tuple[str, ...]
+    env_id: str
+    timesteps: int
+    eval_freq: int
+    eval_episodes: int
+    final_eval_episodes: int
+    solved_threshold: float
+    device: str = "cpu"
+    save_model: bool = False
+
+
 def first_reaching(values: list[float], threshold: float, at: list[float]) -> float | None:
     """
     :param values: evaluation means, in order
@@ -96,6 +122,44 @@ def first_reaching(values: list[float], threshold: float, at: list[float]) -> fl
     """
     reached = np.flatnonzero(np.asarray(values, dtype=np.float64) >= threshold)
     return float(at[reached[0]]) if len(reached) else None
+
+
+def finished_run(
+    model: Any,
+    env_id: str,
+    seed: int,
+    n_episodes: int,
+    threshold: float,
+    timings: dict[str, float],
+    env_kwargs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """
+    The final evaluation of a run's last policy (``n_episodes`` greedy episodes on an env seeded
+    ``seed + FINAL_EVAL_SEED_OFFSET``) and the fields of a finished run.
+
+    :param model: the trained model
+    :param env_id: the env id
+    :param seed: the run's seed
+    :param n_episodes: greedy episodes of the final evaluation
+    :param threshold: the mean return that counts as solved
+    :param timings: ``learn_seconds``, ``train_seconds`` (evaluations excluded) and ``eval_seconds``
+    :param env_kwargs: keyword arguments of ``gym.make``
+    :return: the result's fields: status, steps, timings, final returns, solved
+    """
+    final_env = make_vec_env(env_id, n_envs=1, seed=seed + FINAL_EVAL_SEED_OFFSET, env_kwargs=env_kwargs)
+    returns, _ = evaluate_policy(model, final_env, n_eval_episodes=n_episodes, deterministic=True, return_episode_rewards=True)
+    final_returns = np.asarray(returns, dtype=np.float64)
+    return dict(
+        status="ok",
+        error=None,
+        timesteps=int(model.num_timesteps),
+        **timings,
+        env_steps_per_second=model.num_timesteps / timings["train_seconds"],
+        final_mean_return=float(final_returns.mean()),
+        final_std_return=float(final_returns.std()),
+        final_returns=final_returns.tolist(),
+        solved=bool(final_returns.mean() >= threshold),
+    )
 
 
 def run_one(task: RunTask) -> dict[str, Any]:
@@ -133,24 +197,11 @@ def run_one(task: RunTask) -> dict[str, Any]:
         if task.save_model:
             model.save(os.path.join(task.run_dir, "model"))
 
-        final_env = make_vec_env(task.env_id, n_envs=1, seed=task.seed + FINAL_EVAL_SEED_OFFSET, env_kwargs=config.env_kwargs)
-        returns, _ = evaluate_policy(
-            model, final_env, n_eval_episodes=task.final_eval_episodes, deterministic=True, return_episode_rewards=True
+        timings = dict(learn_seconds=learn_seconds, train_seconds=train_seconds, eval_seconds=eval_callback.eval_seconds)
+        final = finished_run(
+            model, task.env_id, task.seed, task.final_eval_episodes, task.solved_threshold, timings, config.env_kwargs
         )
-        final_returns = np.asarray(returns, dtype=np.float64)
-        result.update(
-            status="ok",
-            error=None,
-            timesteps=int(model.num_timesteps),
-            learn_seconds=learn_seconds,
-            train_seconds=train_seconds,
-            eval_seconds=eval_callback.eval_seconds,
-            env_steps_per_second=model.num_timesteps / train_seconds,
-            final_mean_return=float(final_returns.mean()),
-            final_std_return=float(final_returns.std()),
-            final_returns=final_returns.tolist(),
-            solved=bool(final_returns.mean() >= task.solved_threshold),
-        )
+        result.update(final)
     except Exception:
         result.update(status="crashed", error=traceback.format_exc(), learn_seconds=time.perf_counter() - learn_start)
     result["evaluations"] = evaluation_curve(eval_callback)
@@ -162,13 +213,82 @@ def run_one(task: RunTask) -> dict[str, Any]:
     return result
 
 
+def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
+    """
+    Train the row's seeds together, then evaluate each seed's last policy as :func:`run_one` does (the seed exported
+    as a CartDQN model, ``evaluate_policy`` on the same final-evaluation env). The evaluations during training are
+    ``BatchedCartDQN``'s, every ``eval_freq`` steps, of all seeds at once: each on a fresh env reset with
+    ``seed + EVAL_SEED_OFFSET`` (``run_one``'s ``EvalCallback`` keeps one such env going from evaluation to
+    evaluation). The seconds are the batch's: a seed's seconds to the threshold are the time all the seeds together
+    had trained by then (evaluations excluded).
+
+    :param task: the row's runs
+    :return: one result per seed, in the order of ``task.seeds`` (``batched_seeds`` holds the batch size); a crash
+        is returned for every seed, never raised
+    """
+    th.set_num_threads(1)
+    config = task.algorithm
+    results: list[dict[str, Any]] = [
+        {"algorithm": config.name, "seed": seed, "env_id": task.env_id, "run_dir": run_dir, "batched_seeds": len(task.seeds)}
+        for seed, run_dir in zip(task.seeds, task.run_dirs, strict=True)
+    ]
+    curves: list[dict[str, list[float]]] = [_empty_curve() for _ in task.seeds]
+    learn_start = time.perf_counter()
+    try:
+        if config.n_envs != 1 or config.policy != "MlpPolicy" or config.env_kwargs:
+            raise ValueError(f"{config.name}: the batched trainer runs MlpPolicy rows with one env and no env_kwargs")
+        batched = BatchedCartDQN(task.env_id, task.seeds, device=task.device, **config.kwargs)
+        learn_start = time.perf_counter()
+        batched.learn(
+            task.timesteps,
+            eval_freq=task.eval_freq,
+            n_eval_episodes=task.eval_episodes,
+            eval_seed_offset=EVAL_SEED_OFFSET,
+        )
+        learn_seconds = time.perf_counter() - learn_start
+        train_seconds = learn_seconds - batched.eval_seconds
+        for index, (result, seed) in enumerate(zip(results, task.seeds, strict=True)):
+            os.makedirs(result["run_dir"], exist_ok=True)
+            returns = [seed_returns[index] for _, seed_returns in batched.evaluations]
+            curves[index] = {
+                "timesteps": [int(step) for step, _ in batched.evaluations],
+                "train_seconds": list(batched.evaluations_train_seconds),
+                "mean_return": [float(values.mean()) for values in returns],
+                "std_return": [float(values.std()) for values in returns],
+            }
+            model = batched.to_cartdqn(index)
+            if task.save_model:
+                model.save(os.path.join(result["run_dir"], "model"))
+            timings = dict(learn_seconds=learn_seconds, train_seconds=train_seconds, eval_seconds=batched.eval_seconds)
+            result.update(finished_run(model, task.env_id, seed, task.final_eval_episodes, task.solved_threshold, timings))
+    except Exception:
+        error = traceback.format_exc()
+        for result in results:
+            if result.get("status") != "ok":
+                result.update(status="crashed", error=error, learn_seconds=time.perf_counter() - learn_start)
+    for result, curve in zip(results, curves, strict=True):
+        result["evaluations"] = curve
+        result["first_solved_timesteps"] = first_reaching(curve["mean_return"], task.solved_threshold, curve["timesteps"])
+        result["first_solved_train_seconds"] = first_reaching(
+            curve["mean_return"], task.solved_threshold, curve["train_seconds"]
+        )
+        os.makedirs(result["run_dir"], exist_ok=True)
+        with open(os.path.join(result["run_dir"], "result.json"), "w") as file:
+            json.dump(result, file, indent=2)
+    return results
+
+
+def _empty_curve() -> dict[str, list[float]]:
+    return {"timesteps": [], "train_seconds": [], "mean_return": [], "std_return": []}
+
+
 def evaluation_curve(callback: TimedEvalCallback | None) -> dict[str, list[float]]:
     """
     :param callback: the run's evaluation callback (None if the run crashed before creating it)
     :return: env steps, training seconds, mean and std of the return at each evaluation
     """
     if callback is None:
-        return {"timesteps": [], "train_seconds": [], "mean_return": [], "std_return": []}
+        return _empty_curve()
     returns = [np.asarray(episode_returns, dtype=np.float64) for episode_returns in callback.evaluations_results]
     count = len(returns)  # an evaluation interrupted by a crash has a time but no returns
     return {
