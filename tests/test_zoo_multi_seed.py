@@ -21,6 +21,8 @@ def test_split_trial_seeds():
     assert settings == {"trial_seeds": (2000,), "solved_threshold": 200.0, "last_evaluations": 2}
     assert rest == ["-optimize", "--num-threads", "2"]
     assert split_trial_seeds(["--algo", "cartdqn"]) == (None, ["--algo", "cartdqn"])
+    settings, _ = split_trial_seeds(["-optimize", "--trial-seeds", "1000", "--batch-seeds"])
+    assert settings == {"trial_seeds": (1000,), "batch_seeds": True}
 
 
 @pytest.mark.parametrize(
@@ -31,6 +33,7 @@ def test_split_trial_seeds():
         (["-optimize", "--trial-seeds", "3", "1000"], r"\[3\] are held out"),
         (["--solved-threshold", "400"], "add --trial-seeds"),
         (["--last-evaluations", "2"], "add --trial-seeds"),
+        (["--batch-seeds"], "add --trial-seeds"),
     ],
 )
 def test_split_trial_seeds_refuses(argv, message):
@@ -50,12 +53,12 @@ def test_configured_checks_seeds():
         MultiSeedExperimentManager.configured((1000,), last_evaluations=0)
 
 
-def _optimize(tmp_path, storage, n_trials, threshold, last_evaluations):
+def _optimize(tmp_path, storage, n_trials, threshold, last_evaluations, extra=()):
     args = ["train", "--algo", "cartdqn", "--env", "CartPole-v1", *QUICK, "-optimize", "--storage", storage]
     args += ["--study-name", "s", "--n-trials", str(n_trials), "-n", str(BUDGET), "--n-evaluations", str(EVALUATIONS)]
     args += ["--eval-episodes", "2", "--sampler", "random", "--pruner", "none", "--no-optim-plots"]
     args += ["-params", "learning_starts:64", "--trial-seeds", "1000", "1001", "--solved-threshold", str(threshold)]
-    args += ["--last-evaluations", str(last_evaluations)]
+    args += ["--last-evaluations", str(last_evaluations), *extra]
     return run_zoo(args, tmp_path)
 
 
@@ -98,3 +101,19 @@ def test_study_scores_every_seed_then_stops_at_a_failed_seed(tmp_path):
     assert again.user_attrs["value_is_upper_bound"] and again.user_attrs["seeds_solved"] == 0
     assert again.value == pytest.approx(first.user_attrs["final_returns"]["1000"] - TIE_BREAK_WEIGHT)
     assert sorted(again.intermediate_values) == [0, 1]
+
+
+def test_batched_trials_train_the_seeds_together(tmp_path):
+    storage = str(tmp_path / "study.log")
+    _optimize(tmp_path, storage, n_trials=1, threshold=0, last_evaluations=2, extra=["--batch-seeds"])
+    journal = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(storage))
+    (trial,) = optuna.load_study(study_name="s", storage=journal).trials
+    assert trial.state == optuna.trial.TrialState.COMPLETE and trial.user_attrs["batched"]
+    finals, scores = trial.user_attrs["final_returns"], trial.user_attrs["seed_scores"]
+    assert set(finals) == set(scores) == {"1000", "1001"} and all(scores[s] <= finals[s] for s in scores)
+    assert trial.user_attrs["solve_steps"] == {"1000": BUDGET // EVALUATIONS, "1001": BUDGET // EVALUATIONS}
+    assert not trial.user_attrs["value_is_upper_bound"]
+    assert trial.value == pytest.approx(min(scores.values()) - TIE_BREAK_WEIGHT / EVALUATIONS)
+    # One report per evaluation of the batch: the minimum over seeds; the last one is after the full budget
+    steps = trial.intermediate_values
+    assert sorted(steps) == [0, 1] and steps[1] == min(finals.values())

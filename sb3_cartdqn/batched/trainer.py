@@ -3,7 +3,7 @@
 import pathlib
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -381,6 +381,7 @@ class BatchedCartDQN:
         eval_freq: int = 0,
         n_eval_episodes: int = 10,
         eval_seed_offset: int = 10_000,
+        eval_callback: Callable[[int, np.ndarray], bool] | None = None,
     ) -> "BatchedCartDQN":
         """
         Train every seed for ``total_timesteps`` more env steps each (CartDQN's ``learn`` with
@@ -397,6 +398,9 @@ class BatchedCartDQN:
             ``evaluations_train_seconds``)
         :param n_eval_episodes: episodes per seed in each of those evaluations
         :param eval_seed_offset: each evaluation's envs are reset with ``seed + eval_seed_offset``
+        :param eval_callback: called after each of those evaluations with ``(num_timesteps, returns)`` (``returns``:
+            ``[N, n_eval_episodes]``); training stops when it returns False (what an SB3 callback's ``_on_step``
+            returning False does, e.g. RL Zoo's pruning ``TrialEvalCallback``)
         :return: self
         """
         if total_timesteps < 0:
@@ -430,6 +434,8 @@ class BatchedCartDQN:
             if eval_freq > 0 and self.num_timesteps % eval_freq == 0:
                 train_seconds = time.perf_counter() - start - (self.eval_seconds - eval_seconds_before)
                 self._evaluate_and_log(n_eval_episodes, eval_seed_offset, train_seconds)
+                if eval_callback is not None and not eval_callback(self.num_timesteps, self.evaluations[-1][1]):
+                    break
         if bar is not None:
             bar.close()
         if self.loggers:

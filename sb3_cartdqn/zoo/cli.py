@@ -143,7 +143,8 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
     - ``--trial-seeds S1 S2 ...``: the seeds each trial trains on; they must not be seeds kept for checking results
       (verification and comparison seeds); needs ``-optimize``;
     - ``--solved-threshold R``: the mean return that counts as solved (default 475, CartPole-v1's);
-    - ``--last-evaluations K``: a seed's score is the smallest of its last K evaluations (default 1: the final one).
+    - ``--last-evaluations K``: a seed's score is the smallest of its last K evaluations (default 1: the final one);
+    - ``--batch-seeds``: train each trial's seeds together in one process (``BatchedCartDQN``).
 
     With them, ``--num-threads 1`` is added unless a thread count is given (study workers share the cores).
 
@@ -155,11 +156,13 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
     parser.add_argument("--trial-seeds", type=int, nargs="+", default=None)
     parser.add_argument("--solved-threshold", type=float, default=None)
     parser.add_argument("--last-evaluations", type=int, default=None)
+    parser.add_argument("--batch-seeds", action="store_true")
     known, rest = parser.parse_known_args(list(argv))
     if known.trial_seeds is None:
-        if known.solved_threshold is not None or known.last_evaluations is not None:
+        if known.solved_threshold is not None or known.last_evaluations is not None or known.batch_seeds:
             raise SystemExit(
-                "--solved-threshold and --last-evaluations belong to the multi-seed objective: add --trial-seeds S1 S2 ..."
+                "--solved-threshold, --last-evaluations and --batch-seeds belong to the multi-seed objective: "
+                "add --trial-seeds S1 S2 ..."
             )
         return None, rest
     if not {"-optimize", "--optimize-hyperparameters"} & set(rest):
@@ -177,6 +180,8 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
         settings["solved_threshold"] = known.solved_threshold
     if known.last_evaluations is not None:
         settings["last_evaluations"] = known.last_evaluations
+    if known.batch_seeds:
+        settings["batch_seeds"] = True
     return settings, rest
 
 

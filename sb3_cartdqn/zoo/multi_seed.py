@@ -22,6 +22,8 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv
 
+from sb3_cartdqn.batched.trainer import BatchedCartDQN
+
 #: The evaluation env of trial seed ``s`` is seeded with ``s + EVAL_SEED_OFFSET`` (its episodes differ from training's)
 EVAL_SEED_OFFSET = 10_000
 #: Weight of the tie-break term: below 0.1, the smallest difference of two means of integer returns over 10 episodes
@@ -80,6 +82,10 @@ class MultiSeedExperimentManager(ExperimentManager):
     Every evaluation is reported to Optuna (``-n`` / ``--n-evaluations`` env steps apart, numbered on across seeds),
     so RL Zoo's pruners work as usual.
 
+    With ``batch_seeds``, the trial's seeds train together in one process (``BatchedCartDQN``, when the settings are
+    ones it takes; else one after the other as above): no seed is skipped, and each evaluation reports the minimum
+    over seeds (see :meth:`_train_batched`). The user attribute ``batched`` says which way a trial ran.
+
     Use ``configured`` to bind the seeds: RL Zoo's ``train`` builds the manager from its own arguments only.
     """
 
@@ -89,15 +95,22 @@ class MultiSeedExperimentManager(ExperimentManager):
     solved_threshold: float = 475.0
     #: A seed's score is the smallest of its last ``last_evaluations`` evaluations
     last_evaluations: int = 1
+    #: Train a trial's seeds together in one process (``BatchedCartDQN``) instead of one after the other
+    batch_seeds: bool = False
 
     @classmethod
     def configured(
-        cls, trial_seeds: tuple[int, ...], solved_threshold: float = 475.0, last_evaluations: int = 1
+        cls,
+        trial_seeds: tuple[int, ...],
+        solved_threshold: float = 475.0,
+        last_evaluations: int = 1,
+        batch_seeds: bool = False,
     ) -> type["MultiSeedExperimentManager"]:
         """
         :param trial_seeds: seeds each trial trains on (at least one, no repeats)
         :param solved_threshold: mean return that counts as solved
         :param last_evaluations: how many of a seed's last evaluations its score is the minimum of (at least 1)
+        :param batch_seeds: train each trial's seeds together in one process (see :meth:`_train_batched`)
         :return: a subclass with these settings, to stand in for ``rl_zoo3.train.ExperimentManager``
         """
         if len(trial_seeds) == 0 or len(set(trial_seeds)) != len(trial_seeds):
@@ -108,6 +121,7 @@ class MultiSeedExperimentManager(ExperimentManager):
             "trial_seeds": tuple(trial_seeds),
             "solved_threshold": float(solved_threshold),
             "last_evaluations": int(last_evaluations),
+            "batch_seeds": bool(batch_seeds),
         }
         return type(cls.__name__, (cls,), attributes)
 
@@ -150,6 +164,82 @@ class MultiSeedExperimentManager(ExperimentManager):
         last = [mean for _, mean in eval_callback.history[-self.last_evaluations :]]
         return last, (solved_at[0] if solved_at else self.n_timesteps), False
 
+    def _batched_trainer(self, kwargs: dict[str, Any]) -> BatchedCartDQN | None:
+        """
+        :param kwargs: the trial's hyperparameters
+        :return: the trial's seeds as one ``BatchedCartDQN``, or None (with the reason printed) when the settings are
+            not ones it trains (another algorithm or policy, several envs, env wrappers, callbacks, options it lacks)
+        """
+        settings = copy.deepcopy(kwargs)
+        policy = settings.pop("policy", "MlpPolicy")
+        reasons = [
+            f"{name} ({value!r})"
+            for name, value in (
+                ("algo", self.algo if self.algo != "cartdqn" else None),
+                ("policy", policy if policy != "MlpPolicy" else None),
+                ("n_envs", self.n_envs if self.n_envs != 1 else None),
+                ("env_wrapper", self.env_wrapper),
+                ("normalize", self.normalize or None),
+                ("frame_stack", self.frame_stack),
+                ("vec_env_wrapper", self.vec_env_wrapper),
+                ("callback", self.specified_callbacks or None),
+            )
+            if value is not None
+        ]
+        if not reasons:
+            try:
+                return BatchedCartDQN(
+                    self.env_name.gym_id, self.trial_seeds, device=self.device, env_kwargs=self.env_kwargs or None, **settings
+                )
+            except (TypeError, ValueError) as error:
+                reasons.append(str(error))
+        print(f"Seeds trained one after the other: the batched trainer does not take {', '.join(reasons)}")
+        return None
+
+    def _train_batched(self, trial: optuna.Trial, batched: BatchedCartDQN) -> dict[int, tuple[list[float], int]]:
+        """
+        Train every trial seed together. Each seed's evaluations are ``--eval-episodes`` greedy episodes on an env
+        reset with ``seed + EVAL_SEED_OFFSET``, every ``-n / --n-evaluations`` env steps and after the last step;
+        after each, the minimum over seeds of the means is reported to Optuna (the objective's running value: no
+        seed can be skipped here, they train together) and the pruner may stop the trial.
+
+        :return: for each seed, its last ``last_evaluations`` mean returns and the env steps to its first evaluation
+            at or above the threshold (the budget if none)
+        :raises optuna.exceptions.TrialPruned: when the pruner stops the trial, or training fails
+        """
+        eval_freq = max(int(self.n_timesteps / self.n_evaluations), 1)
+        pruned = []
+
+        def report(num_timesteps: int, returns: np.ndarray) -> bool:
+            trial.report(float(returns.mean(axis=1).min()), len(batched.evaluations) - 1)
+            if trial.should_prune():
+                pruned.append(num_timesteps)
+                return False
+            return True
+
+        try:
+            batched.learn(
+                self.n_timesteps,
+                eval_freq=eval_freq,
+                n_eval_episodes=self.n_eval_episodes,
+                eval_seed_offset=EVAL_SEED_OFFSET,
+                eval_callback=report,
+            )
+            if pruned:
+                raise optuna.exceptions.TrialPruned()
+            if not batched.evaluations or batched.evaluations[-1][0] != batched.num_timesteps:
+                batched._evaluate_and_log(self.n_eval_episodes, EVAL_SEED_OFFSET, float("nan"))
+        except (AssertionError, ValueError) as error:
+            print(f"Trial {trial.number}: {error}")
+            raise optuna.exceptions.TrialPruned() from error
+        outcome = {}
+        for index, seed in enumerate(batched.seeds):
+            history = [(steps, float(returns[index].mean())) for steps, returns in batched.evaluations]
+            solved_at = [steps for steps, mean in history if mean >= self.solved_threshold]
+            last = [mean for _, mean in history[-self.last_evaluations :]]
+            outcome[seed] = (last, solved_at[0] if solved_at else self.n_timesteps)
+        return outcome
+
     def objective(self, trial: optuna.Trial) -> float:
         """
         Sample hyperparameters with the algorithm's RL Zoo sampler, train them on each trial seed, return the score.
@@ -165,7 +255,12 @@ class MultiSeedExperimentManager(ExperimentManager):
         scores: dict[str, float] = {}
         solve_steps: dict[str, int] = {}
         started = time.time()
-        for index, seed in enumerate(self.trial_seeds):
+        batched = self._batched_trainer(kwargs) if self.batch_seeds else None
+        trial.set_user_attr("batched", batched is not None)
+        if batched is not None:
+            for seed, (last, steps) in self._train_batched(trial, batched).items():
+                finals[str(seed)], scores[str(seed)], solve_steps[str(seed)] = last[-1], min(last), steps
+        for index, seed in enumerate(self.trial_seeds if batched is None else ()):
             last, steps, pruned = self._train_seed(trial, kwargs, seed, index, min(scores.values(), default=np.inf))
             if pruned:
                 trial.set_user_attr("pruned_on_seed", seed)
