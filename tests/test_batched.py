@@ -375,3 +375,16 @@ def test_learning_rate_schedule_follows_cartdqns_progress():
     model.learn(150)
     assert batched.optimizer.param_groups[0]["lr"] == model.policy.optimizer.param_groups[0]["lr"]
     assert batched.to_cartdqn(0)._current_progress_remaining == model._current_progress_remaining
+
+
+def test_checkpoints_every_n_steps_resume_each_seed_as_cartdqn(tmp_path):
+    batched = BatchedCartDQN("CartPole-v1", SEEDS[:2], **SMALL)
+    batched.learn(200, checkpoint_freq=100, checkpoint_path=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["steps_100", "steps_200"]  # no temporary folder left
+    model = CartDQN.load(tmp_path / "steps_100" / f"seed_{SEEDS[1]}.zip", env=gym.make("CartPole-v1"))
+    model.load_replay_buffer(tmp_path / "steps_100" / f"seed_{SEEDS[1]}_replay.pkl")
+    assert model.num_timesteps == 100 and model.replay_buffer.size() == 100
+    model.learn(20, reset_num_timesteps=False)
+    assert model.num_timesteps == 120
+    with pytest.raises(ValueError, match="needs checkpoint_path"):
+        batched.learn(10, checkpoint_freq=5)

@@ -1,6 +1,8 @@
 """N independent CartDQN runs (one per seed) computed together in one process."""
 
+import os
 import pathlib
+import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -373,6 +375,19 @@ class BatchedCartDQN:
             logger.record("eval/mean_reward", float(seed_returns.mean()))
             logger.dump(step=self.num_timesteps)
 
+    def _setup_learn(self) -> None:
+        """Open each seed's TensorBoard run (if any) and reset the envs on the first call."""
+        if self.tensorboard_log is not None:
+            first = not self.loggers
+            self.loggers = [
+                configure_logger(0, self.tensorboard_log, f"CartDQN_seed{seed}", reset_num_timesteps=first)
+                for seed in self.seeds
+            ]
+        if self._last_obs is None:
+            self._last_obs = self.envs.reset()
+            if self.check_finite:
+                check_finite(self._last_obs, np.zeros(1), np.zeros(0, dtype=bool), [], self.num_timesteps)
+
     def learn(
         self,
         total_timesteps: int,
@@ -382,6 +397,8 @@ class BatchedCartDQN:
         n_eval_episodes: int = 10,
         eval_seed_offset: int = 10_000,
         eval_callback: Callable[[int, np.ndarray], bool] | None = None,
+        checkpoint_freq: int = 0,
+        checkpoint_path: str | pathlib.Path | None = None,
     ) -> "BatchedCartDQN":
         """
         Train every seed for ``total_timesteps`` more env steps each (CartDQN's ``learn`` with
@@ -401,21 +418,20 @@ class BatchedCartDQN:
         :param eval_callback: called after each of those evaluations with ``(num_timesteps, returns)`` (``returns``:
             ``[N, n_eval_episodes]``); training stops when it returns False (what an SB3 callback's ``_on_step``
             returning False does, e.g. RL Zoo's pruning ``TrialEvalCallback``)
+        :param checkpoint_freq: every ``checkpoint_freq`` env steps (0: never), save every seed with its replay
+            buffer (:meth:`save_seeds`) into ``checkpoint_path/steps_<num_timesteps>/``, written to a hidden folder
+            and renamed into place when complete (what SB3's ``CheckpointCallback`` does for one model); each seed
+            then resumes alone as a CartDQN (``CartDQN.load`` + ``load_replay_buffer`` +
+            ``learn(..., reset_num_timesteps=False)``), with new episodes
+        :param checkpoint_path: the folder of those checkpoints (needed with ``checkpoint_freq``)
         :return: self
         """
         if total_timesteps < 0:
             raise ValueError(f"total_timesteps must be >= 0, got {total_timesteps}.")
-        if self.tensorboard_log is not None:
-            first = not self.loggers
-            self.loggers = [
-                configure_logger(0, self.tensorboard_log, f"CartDQN_seed{seed}", reset_num_timesteps=first)
-                for seed in self.seeds
-            ]
+        if checkpoint_freq > 0 and checkpoint_path is None:
+            raise ValueError("learn(checkpoint_freq=...) needs checkpoint_path, the folder to write the checkpoints to.")
+        self._setup_learn()
         end = self.num_timesteps + int(total_timesteps)
-        if self._last_obs is None:
-            self._last_obs = self.envs.reset()
-            if self.check_finite:
-                check_finite(self._last_obs, np.zeros(1), np.zeros(0, dtype=bool), [], self.num_timesteps)
         start, eval_seconds_before = time.perf_counter(), self.eval_seconds
         bar = None
         if progress_bar:
@@ -436,6 +452,9 @@ class BatchedCartDQN:
                 self._evaluate_and_log(n_eval_episodes, eval_seed_offset, train_seconds)
                 if eval_callback is not None and not eval_callback(self.num_timesteps, self.evaluations[-1][1]):
                     break
+            if checkpoint_freq > 0 and self.num_timesteps % checkpoint_freq == 0:
+                assert checkpoint_path is not None
+                self.save_checkpoint(checkpoint_path)
         if bar is not None:
             bar.close()
         if self.loggers:
@@ -525,6 +544,23 @@ class BatchedCartDQN:
                 model.save_replay_buffer(folder / f"seed_{seed}_replay.pkl")
             paths.append(path)
         return paths
+
+    def save_checkpoint(self, folder: str | pathlib.Path) -> pathlib.Path:
+        """
+        :meth:`save_seeds` with replay buffers into ``folder/steps_<num_timesteps>/``, atomically (a hidden
+        temporary folder renamed into place once every file is written; an existing one of that step is replaced).
+
+        :param folder: the folder of checkpoints
+        :return: the checkpoint folder
+        """
+        folder = pathlib.Path(folder)
+        final = folder / f"steps_{self.num_timesteps}"
+        temporary = folder / f".{final.name}.tmp"
+        shutil.rmtree(temporary, ignore_errors=True)
+        self.save_seeds(temporary, replay_buffers=True)
+        shutil.rmtree(final, ignore_errors=True)
+        os.rename(temporary, final)
+        return final
 
     def nbytes_per_seed(self) -> int:
         """:return: bytes each seed holds: replay storage, online and target weights, optimizer state"""
