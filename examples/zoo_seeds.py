@@ -1,9 +1,9 @@
 """
 Train CartDQN through the RL Zoo on several seeds and evaluate each final greedy policy (not the best checkpoint).
 
-    python examples/zoo_seeds.py --seeds 0 1 2 3 4 5 6 7 8 9 --jobs 2 -- -conf hyperparams/cartdqn_tuned.yml
+    python examples/zoo_seeds.py --seeds 0 1 2 3 4 5 6 7 8 9 --jobs 2 -- -conf hyperparams/cartdqn_robust.yml
 
-Arguments after ``--`` go to ``python -m sb3_cartdqn.zoo train`` (here: the tuned hyperparameter file). Runs are
+Arguments after ``--`` go to ``python -m sb3_cartdqn.zoo train`` (here: the robust preset's hyperparameter file). Runs are
 written under ``--folder`` (RL Zoo's layout: ``FOLDER/cartdqn/ENV_N/``); the per-seed results go to ``results.json``
 there. A seed solves the task when the mean return of ``--eval-episodes`` greedy episodes is at least ``--threshold``.
 

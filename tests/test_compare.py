@@ -66,14 +66,14 @@ def test_compare_batched_rows_say_so(tmp_path):
 
 
 def test_zoo_settings_come_from_rl_zoo_files():
-    configs, skipped = build_algorithms(["dqn-zoo", "qrdqn-zoo", "cartdqn-tuned"], "CartPole-v1", 50_000)
+    configs, skipped = build_algorithms(["dqn-zoo", "qrdqn-zoo", "cartdqn-robust"], "CartPole-v1", 50_000)
     assert not skipped
     by_name = {config.name: config for config in configs}
     dqn = by_name["dqn-zoo"]
     assert dqn.raw_hyperparams is not None and dqn.raw_hyperparams["policy_kwargs"] == "dict(net_arch=[256, 256])"
     assert dqn.kwargs["policy_kwargs"] == dict(net_arch=[256, 256])  # evaluated as RL Zoo does
     assert callable(dqn.kwargs["learning_rate"])  # "lin_..." became RL Zoo's linear schedule
-    assert "cartdqn_tuned.yml" in by_name["cartdqn-tuned"].source
+    assert "cartdqn_robust.yml" in by_name["cartdqn-robust"].source
 
 
 def test_crashed_run_is_reported(tmp_path):

@@ -17,7 +17,7 @@ from sb3_cartdqn.compare.algorithms import (
     TUTORIAL_EPS_START,
     build_algorithms,
     dqn_tutorial_like,
-    find_tuned_entry,
+    find_robust_entry,
     linear_exploration_fraction,
     load_zoo_hyperparams,
 )
@@ -88,19 +88,19 @@ def test_dqn_tutorial_like_builds_the_tutorial_network_and_optimizer():
     assert (model.tau, model.target_update_interval, model.batch_size, model.buffer_size) == (0.005, 1, 128, 10_000)
 
 
-def test_tuned_is_skipped_with_a_reason_when_no_yaml(tmp_path):
+def test_robust_is_skipped_with_a_reason_when_no_yaml(tmp_path):
     configs, skipped = build_algorithms(list(ALGORITHM_NAMES), "CartPole-v1", 1_000, hyperparams_dir=str(tmp_path))
-    assert [config.name for config in configs] == [name for name in ALGORITHM_NAMES if name != "cartdqn-tuned"]
-    assert "cartdqn_tuned.yml" in skipped["cartdqn-tuned"] and "--tuned-config" in skipped["cartdqn-tuned"]
+    assert [config.name for config in configs] == [name for name in ALGORITHM_NAMES if name != "cartdqn-robust"]
+    assert "cartdqn_robust.yml" in skipped["cartdqn-robust"] and "--robust-config" in skipped["cartdqn-robust"]
 
 
-@pytest.mark.parametrize("file_name, key", [("cartdqn_tuned.yml", "CartPole-v1"), ("cartdqn.yml", "CartPole-v1-tuned")])
-def test_tuned_is_read_from_the_yaml(tmp_path, file_name, key):
+@pytest.mark.parametrize("file_name, key", [("cartdqn_robust.yml", "CartPole-v1"), ("cartdqn.yml", "CartPole-v1-robust")])
+def test_robust_is_read_from_the_yaml(tmp_path, file_name, key):
     entries = {key: {"n_timesteps": 30_000, "policy": "MlpPolicy", "tau": 0.01, "policy_kwargs": "dict(net_arch=[64, 64])"}}
     if file_name == "cartdqn.yml":
-        entries["CartPole-v1"] = {"n_timesteps": 50_000, "policy": "MlpPolicy"}  # the tutorial entry is not the tuned one
+        entries["CartPole-v1"] = {"n_timesteps": 50_000, "policy": "MlpPolicy"}  # the tutorial entry is not the robust one
     (tmp_path / file_name).write_text(yaml.safe_dump(entries))
-    (config,), skipped = build_algorithms(["cartdqn-tuned"], "CartPole-v1", 1_000, hyperparams_dir=str(tmp_path))
+    (config,), skipped = build_algorithms(["cartdqn-robust"], "CartPole-v1", 1_000, hyperparams_dir=str(tmp_path))
     assert skipped == {}
     assert config.algo_class is CartDQN
     assert config.kwargs == {"tau": 0.01, "policy_kwargs": {"net_arch": [64, 64]}}
@@ -108,9 +108,9 @@ def test_tuned_is_read_from_the_yaml(tmp_path, file_name, key):
     assert config.settings()["exploration_decay"] == 1000.0  # CartDQN's defaults fill in the rest
 
 
-def test_bad_tuned_inputs_are_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match="--tuned-config"):
-        find_tuned_entry("CartPole-v1", config=str(tmp_path / "missing.yml"))
+def test_bad_robust_inputs_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--robust-config"):
+        find_robust_entry("CartPole-v1", config=str(tmp_path / "missing.yml"))
     path = tmp_path / "tuned.yml"
     path.write_text(yaml.safe_dump({"CartPole-v1": {"n_timesteps": 1, "policy": "MlpPolicy", "normalize": True}}))
     with pytest.raises(ValueError, match="normalize"):

@@ -7,6 +7,7 @@ from rl_zoo3 import ALGOS
 from rl_zoo3.hyperparams_opt import HYPERPARAMS_CONVERTER, HYPERPARAMS_SAMPLER
 
 from sb3_cartdqn import CartDQN
+from sb3_cartdqn.presets import robust_preset
 from sb3_cartdqn.zoo import (
     ALGO_NAME,
     OneSlotBufferLoader,
@@ -70,11 +71,14 @@ def test_one_slot_buffer_only_inside_the_block(tmp_path):
     assert ALGOS[ALGO_NAME] is CartDQN
 
 
-def test_tuned_config_is_packaged_and_builds_cartdqn():
-    path = default_config_path().with_name("cartdqn_tuned.yml")
-    tuned = yaml.safe_load(path.read_text())["CartPole-v1"]
-    assert tuned["n_timesteps"] < 50_000  # fewer env steps than RL Zoo's dqn.yml gives CartPole-v1
-    kwargs = {k: v for k, v in tuned.items() if k not in ("n_timesteps", "policy", "policy_kwargs")}
-    model = CartDQN(tuned["policy"], "CartPole-v1", policy_kwargs=eval(tuned["policy_kwargs"]), device="cpu", **kwargs)
-    assert model.policy.net_arch == [256, 256]
-    assert (model.learning_rate, model.tau, model.clip_grad_value) == (6e-4, 0.014, 1.0)
+def test_robust_preset_is_packaged_and_builds_cartdqn():
+    """The robust preset's file ships with the package; presets.robust_preset() reads it (the one copy of the numbers)."""
+    path = default_config_path().with_name("cartdqn_robust.yml")
+    entry = yaml.safe_load(path.read_text())["CartPole-v1"]
+    preset = robust_preset()
+    assert preset.path.resolve() == path.resolve() and preset.n_timesteps == entry["n_timesteps"] <= 30_000
+    model = CartDQN(preset.policy, "CartPole-v1", device="cpu", **preset.kwargs)
+    assert model.policy.net_arch == preset.kwargs["policy_kwargs"]["net_arch"]
+    for name in ("tau", "batch_size", "buffer_size", "gamma", "clip_grad_value", "double_q", "n_steps"):
+        if name in entry:
+            assert getattr(model, name) == entry[name], name

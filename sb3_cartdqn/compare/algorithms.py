@@ -25,7 +25,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
 
-ALGORITHM_NAMES = ("cartdqn-tutorial", "cartdqn-tuned", "dqn-tutorial-like", "dqn-zoo", "dqn-zoo-nstep3", "qrdqn-zoo")
+ALGORITHM_NAMES = ("cartdqn-tutorial", "cartdqn-robust", "dqn-tutorial-like", "dqn-zoo", "dqn-zoo-nstep3", "qrdqn-zoo")
 
 # The tutorial's exploration: eps(t) = EPS_END + (EPS_START - EPS_END) * exp(-t / EPS_DECAY)
 TUTORIAL_EPS_START = 0.9
@@ -291,37 +291,37 @@ def hyperparams_dirs() -> list[Path]:
     return list(dict.fromkeys(path.resolve() for path in candidates))
 
 
-def find_tuned_entry(
+def find_robust_entry(
     env_id: str, hyperparams_dir: str | None = None, config: str | None = None, key: str | None = None
 ) -> tuple[str, str | None] | None:
     """
-    Find CartDQN's tuned settings: ``cartdqn_tuned.yml`` (entry ``env_id``), else an entry of ``cartdqn.yml`` whose
-    name starts with ``env_id`` and contains ``tuned`` (e.g. ``CartPole-v1-tuned``).
+    Find CartDQN's robust preset: ``cartdqn_robust.yml`` (entry ``env_id``), else an entry of ``cartdqn.yml`` whose
+    name starts with ``env_id`` and contains ``robust`` (e.g. ``CartPole-v1-robust``).
 
     :param env_id: the env id
     :param hyperparams_dir: the folder to look in (default: see :func:`hyperparams_dirs`)
     :param config: an explicit YAML file (skips the search)
     :param key: an explicit entry name in that file (default: ``env_id``)
-    :return: ``(file, key or None for env_id)``, or None when there are no tuned settings
+    :return: ``(file, key or None for env_id)``, or None when there are no robust settings
     """
     if config is not None:
         if not os.path.isfile(config):
-            raise FileNotFoundError(f"--tuned-config {config} does not exist")
+            raise FileNotFoundError(f"--robust-config {config} does not exist")
         return config, key
     folders = [Path(hyperparams_dir)] if hyperparams_dir else hyperparams_dirs()
     for folder in folders:
-        tuned_file = folder / "cartdqn_tuned.yml"
-        if tuned_file.is_file():
-            return str(tuned_file), key
+        robust_file = folder / "cartdqn_robust.yml"
+        if robust_file.is_file():
+            return str(robust_file), key
         main_file = folder / "cartdqn.yml"
         if main_file.is_file():
             with open(main_file) as file:
                 entries = yaml.safe_load(file) or {}
             if key is not None and key in entries:
                 return str(main_file), key
-            tuned_keys = sorted(name for name in entries if name.startswith(env_id) and "tuned" in name.lower())
-            if tuned_keys:
-                return str(main_file), tuned_keys[0]
+            robust_keys = sorted(name for name in entries if name.startswith(env_id) and "robust" in name.lower())
+            if robust_keys:
+                return str(main_file), robust_keys[0]
     return None
 
 
@@ -330,8 +330,8 @@ def build_algorithms(
     env_id: str,
     total_timesteps: int,
     hyperparams_dir: str | None = None,
-    tuned_config: str | None = None,
-    tuned_key: str | None = None,
+    robust_config: str | None = None,
+    robust_key: str | None = None,
 ) -> tuple[list[AlgorithmConfig], dict[str, str]]:
     """
     Build the configurations of the requested algorithms.
@@ -339,9 +339,9 @@ def build_algorithms(
     :param names: algorithm names, from ``ALGORITHM_NAMES``
     :param env_id: the env id
     :param total_timesteps: the training budget of every run
-    :param hyperparams_dir: where to look for CartDQN's tuned YAML
-    :param tuned_config: an explicit YAML file with CartDQN's tuned settings
-    :param tuned_key: the entry of that file (default: the env id)
+    :param hyperparams_dir: where to look for CartDQN's robust preset YAML
+    :param robust_config: an explicit YAML file with CartDQN's robust preset
+    :param robust_key: the entry of that file (default: the env id)
     :return: the configurations, and ``{name: reason}`` for algorithms skipped because their settings do not exist
     """
     unknown = [name for name in names if name not in ALGORITHM_NAMES]
@@ -360,13 +360,13 @@ def build_algorithms(
             configs.append(with_n_steps(zoo_config(name, "dqn", env_id, total_timesteps), 3))
         elif name == "qrdqn-zoo":
             configs.append(zoo_config(name, "qrdqn", env_id, total_timesteps))
-        elif name == "cartdqn-tuned":
-            found = find_tuned_entry(env_id, hyperparams_dir, tuned_config, tuned_key)
+        elif name == "cartdqn-robust":
+            found = find_robust_entry(env_id, hyperparams_dir, robust_config, robust_key)
             if found is None:
                 where = hyperparams_dir or ", ".join(str(path) for path in hyperparams_dirs())
                 skipped[name] = (
-                    f"no tuned CartDQN settings for {env_id}: neither cartdqn_tuned.yml nor a '{env_id}...tuned' "
-                    f"entry of cartdqn.yml in {where} (pass --tuned-config FILE [--tuned-key KEY])"
+                    f"no robust CartDQN settings for {env_id}: neither cartdqn_robust.yml nor a '{env_id}...robust' "
+                    f"entry of cartdqn.yml in {where} (pass --robust-config FILE [--robust-key KEY])"
                 )
                 continue
             config_file, key = found

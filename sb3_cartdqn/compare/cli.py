@@ -59,9 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--jobs", type=int, default=2, help="parallel worker processes (one torch thread each)")
     parser.add_argument("--out", default=None, help="output folder (default: results/compare-<date>-<time>)")
-    parser.add_argument("--hyperparams-dir", default=None, help="folder with cartdqn.yml / cartdqn_tuned.yml")
-    parser.add_argument("--tuned-config", default=None, help="YAML file with CartDQN's tuned settings")
-    parser.add_argument("--tuned-key", default=None, help="entry of --tuned-config to use (default: the env id)")
+    parser.add_argument("--hyperparams-dir", default=None, help="folder with cartdqn.yml / cartdqn_robust.yml")
+    parser.add_argument("--robust-config", default=None, help="YAML file with CartDQN's robust preset")
+    parser.add_argument("--robust-key", default=None, help="entry of --robust-config to use (default: the env id)")
     parser.add_argument(
         "--batched",
         action="store_true",
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     threshold = solved_threshold(args.env, args.solved_threshold)
     configs, skipped = build_algorithms(
-        args.algos, args.env, args.timesteps, args.hyperparams_dir, args.tuned_config, args.tuned_key
+        args.algos, args.env, args.timesteps, args.hyperparams_dir, args.robust_config, args.robust_key
     )
     for name, reason in skipped.items():
         print(f"Skipping {name}: {reason}")
