@@ -12,6 +12,7 @@ import pickle
 import shutil
 import sys
 import textwrap
+import warnings
 import zipfile
 
 import cloudpickle
@@ -381,6 +382,20 @@ def test_model_zip_has_no_pickle(trained):
         assert ":serialized:" not in archive.read("data").decode()
     with np.load(folder / "buffer.pkl", allow_pickle=False) as archive:  # the suffix is SB3's; the content is npz
         assert "__sb3_cartdqn__" in archive.files
+
+
+def test_rl_zoo_linear_schedule_is_data(tmp_path):
+    """RL Zoo's "lin_<value>" learning rate (hyperparameter files, the robust preset) is written as its number."""
+    from rl_zoo3.utils import linear_schedule
+
+    model = CartDQN("MlpPolicy", "CartPole-v1", learning_rate=linear_schedule(2e-3), **KWARGS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing pickled
+        model.save(tmp_path / "model.zip")
+    with zipfile.ZipFile(tmp_path / "model.zip") as archive:
+        assert ":serialized:" not in archive.read("data").decode()
+    loaded = CartDQN.load(tmp_path / "model.zip")
+    assert loaded.learning_rate(0.25) == loaded.lr_schedule(0.25) == pytest.approx(5e-4)
 
 
 def test_not_data_is_written_with_a_warning(tmp_path):

@@ -65,6 +65,7 @@ def allowed_classes() -> dict[str, type]:
     """
     :return: every class a file may name without the opt-in, by :func:`class_name`
     """
+    from rl_zoo3.utils import SimpleLinearSchedule
     from stable_baselines3.common import buffers, torch_layers, type_aliases, utils
     from torch import nn
 
@@ -88,6 +89,7 @@ def allowed_classes() -> dict[str, type]:
         utils.FloatSchedule,
         utils.ConstantSchedule,
         utils.LinearSchedule,
+        SimpleLinearSchedule,
         type_aliases.TrainFreq,
         type_aliases.TrainFrequencyUnit,
         nn.Identity,
@@ -201,6 +203,7 @@ def _space(cls: type[spaces.Space], state: dict[str, Any], trust_code: bool) -> 
 
 def _objects() -> dict[type, tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, Any], bool], Any]]]:
     """The classes written by their numbers: class -> (to state, from state)."""
+    from rl_zoo3.utils import SimpleLinearSchedule
     from stable_baselines3.common.type_aliases import TrainFreq, TrainFrequencyUnit
     from stable_baselines3.common.utils import ConstantSchedule, FloatSchedule, LinearSchedule
 
@@ -216,6 +219,8 @@ def _objects() -> dict[type, tuple[Callable[[Any], dict[str, Any]], Callable[[di
         ConstantSchedule: numbers(ConstantSchedule, "val"),
         LinearSchedule: numbers(LinearSchedule, "start", "end", "end_fraction"),
         FloatSchedule: numbers(FloatSchedule, "value_schedule"),
+        # RL Zoo's "lin_<value>" learning rates (hyperparameter files, the robust preset)
+        SimpleLinearSchedule: numbers(SimpleLinearSchedule, "initial_value"),
         ExponentialEpsilon: numbers(ExponentialEpsilon, "initial", "final", "decay"),
         TrainFreq: numbers(TrainFreq, "frequency", "unit"),
         TrainFrequencyUnit: numbers(TrainFrequencyUnit, "value"),
