@@ -24,8 +24,8 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecNormalize
 
 from sb3_cartdqn import CartDQN
+from sb3_cartdqn.cartdqn.checkpoints import CartDQNCheckpointCallback, load_checkpoint
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy
-from sb3_cartdqn.common.checkpoints import CartDQNCheckpointCallback, load_checkpoint
 from sb3_cartdqn.common.data_codec import allow_class, allowed_classes
 from sb3_cartdqn.common.env_state import read_vecnormalize_statistics
 from sb3_cartdqn.common.errors import ModelFileError, UntrustedFileError

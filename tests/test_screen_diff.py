@@ -13,6 +13,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecTransposeImage
 
 from sb3_cartdqn import CartDQN
+from sb3_cartdqn.benchmarks.pixel import tutorial_get_screen
 from sb3_cartdqn.envs import (
     SCREEN_DIFF_GRAY_ID,
     SCREEN_DIFF_ID,
@@ -21,7 +22,6 @@ from sb3_cartdqn.envs import (
     make_cartpole_screen_diff,
     register_envs,
 )
-from sb3_cartdqn.envs.bench_screen import tutorial_get_screen
 from sb3_cartdqn.envs.screen_diff import screen_difference
 
 

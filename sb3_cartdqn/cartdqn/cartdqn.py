@@ -17,7 +17,7 @@ from stable_baselines3.dqn.policies import QNetwork
 from stable_baselines3.her.her_replay_buffer import HerReplayBuffer
 from torch.nn import functional as F
 
-from sb3_cartdqn.cartdqn.policies import CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
+from sb3_cartdqn.cartdqn.policies import CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy, check_policy_spaces
 from sb3_cartdqn.common.buffer_io import read_replay_buffer, replay_buffer_path, write_replay_buffer
 from sb3_cartdqn.common.checks import (
     check_action_space,
@@ -25,7 +25,6 @@ from sb3_cartdqn.common.checks import (
     check_hyperparameters,
     check_n_step_buffer,
     check_n_step_spaces,
-    check_policy_spaces,
     check_total_timesteps,
 )
 from sb3_cartdqn.common.clipping import clip_grad_value

@@ -1,15 +1,10 @@
 """Argument checks that fail fast, before any environment step, with messages that name the fix."""
 
-import inspect
 import math
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.preprocessing import is_image_space
-from stable_baselines3.common.torch_layers import NatureCNN
-
-from sb3_cartdqn.common.torch_layers import TutorialCNN
 
 
 def _fail(name: str, value: Any, allowed: str) -> None:
@@ -194,59 +189,6 @@ def check_train_freq(train_freq: Any) -> None:
             "train_freq",
             train_freq,
             'it must be an integer >= 1 (env steps) or a tuple like (1, "step") or (2, "episode") (tutorial: 1)',
-        )
-
-
-def _policy_default(policy_class: type, name: str) -> Any:
-    parameter = inspect.signature(policy_class).parameters.get(name)
-    return None if parameter is None else parameter.default
-
-
-def _is_image_shaped(observation_space: spaces.Space) -> bool:
-    # (C, H, W) or (H, W, C), any dtype: uint8 frames, or float images such as the pixel variant's screen difference
-    return isinstance(observation_space, spaces.Box) and len(observation_space.shape) == 3
-
-
-def check_policy_spaces(policy_class: type, observation_space: spaces.Space, policy_kwargs: dict[str, Any] | None) -> None:
-    """
-    Catch a policy that cannot read the observations before SB3 or torch fails deep inside the network.
-
-    :param policy_class: the policy class chosen (``MlpPolicy``, ``CnnPolicy``, ``MultiInputPolicy`` or a custom one)
-    :param observation_space: the env's observation space (after ``VecTransposeImage``)
-    :param policy_kwargs: the policy keyword arguments (a ``features_extractor_class`` there is respected)
-    """
-    # Imported here: policies imports the CNN extractors, and checks must stay importable on its own
-    from sb3_cartdqn.cartdqn.policies import CartDQNPolicy, MultiInputPolicy
-
-    kwargs = policy_kwargs or {}
-    extractor = kwargs.get("features_extractor_class")
-    name = "MlpPolicy" if policy_class is CartDQNPolicy else policy_class.__name__
-    if isinstance(observation_space, spaces.Dict) and not issubclass(policy_class, MultiInputPolicy) and extractor is None:
-        raise ValueError(
-            f"CartDQN: {name} cannot read Dict observations {observation_space}: use policy='MultiInputPolicy', "
-            "or flatten the observation with gymnasium.wrappers.FlattenObservation."
-        )
-    if policy_class is CartDQNPolicy and extractor is None and _is_image_shaped(observation_space):
-        raise ValueError(
-            f"CartDQN: MlpPolicy got image observations {observation_space}: use policy='CnnPolicy'. "
-            "To flatten the pixels into an MLP on purpose, pass "
-            "policy_kwargs=dict(features_extractor_class=stable_baselines3.common.torch_layers.FlattenExtractor)."
-        )
-    extractor = extractor or _policy_default(policy_class, "features_extractor_class")
-    cnn = isinstance(extractor, type) and issubclass(extractor, NatureCNN | TutorialCNN)
-    normalize_images = kwargs.get("normalize_images", _policy_default(policy_class, "normalize_images"))
-    if not cnn or isinstance(observation_space, spaces.Dict):
-        return
-    if issubclass(extractor, NatureCNN):
-        fits = is_image_space(observation_space, check_channels=False, normalized_image=normalize_images is False)
-        needs = "a Box of shape (C, H, W) or (H, W, C), uint8 in [0, 255] unless normalize_images=False"
-    else:
-        fits, needs = _is_image_shaped(observation_space), "a Box of shape (C, H, W)"
-    if not fits:
-        raise ValueError(
-            f"CartDQN: {name} uses a CNN ({extractor.__name__}), which needs image observations ({needs}), "
-            f"but the env observes {observation_space}. Use policy='MlpPolicy' for vector observations, "
-            "or observe the env as pixels (the pixel variant) for CnnPolicy."
         )
 
 

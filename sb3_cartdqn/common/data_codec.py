@@ -69,15 +69,10 @@ def allowed_classes() -> dict[str, type]:
     from stable_baselines3.common import buffers, torch_layers, type_aliases, utils
     from torch import nn
 
-    from sb3_cartdqn.cartdqn import policies
     from sb3_cartdqn.common import exploration
     from sb3_cartdqn.common import torch_layers as cartdqn_layers
 
     classes: list[type] = [
-        policies.CartDQNPolicy,
-        policies.MlpPolicy,
-        policies.CnnPolicy,
-        policies.MultiInputPolicy,
         cartdqn_layers.TutorialCNN,
         exploration.ExponentialEpsilon,
         torch_layers.FlattenExtractor,

@@ -137,7 +137,7 @@ def read_model_file(path: str | pathlib.Path | io.BufferedIOBase) -> tuple[str, 
             f"CartDQN.load: no model file at {candidate}"
             + (f" (nor {zip_path(candidate)})" if zip_path(candidate) != candidate else "")
             + ": check the path, or find the newest complete checkpoint with "
-            "sb3_cartdqn.common.checkpoints.latest_checkpoint(folder)."
+            "sb3_cartdqn.cartdqn.checkpoints.latest_checkpoint(folder)."
         )
     return str(candidate), candidate.read_bytes()
 
@@ -194,7 +194,7 @@ def read_model_data(
         raise ModelFileError(
             f"CartDQN.load: {name} is not a complete model zip ({error}): it is truncated (e.g. a save that was killed "
             "mid-write), corrupt, or not a model file at all. Load an earlier checkpoint "
-            "(sb3_cartdqn.common.checkpoints.latest_checkpoint skips incomplete ones) or save the model again."
+            "(sb3_cartdqn.cartdqn.checkpoints.latest_checkpoint skips incomplete ones) or save the model again."
         ) from error
     except (ValueError, UnicodeDecodeError) as error:
         if isinstance(error, ModelFileError):

@@ -6,7 +6,8 @@ import numpy as np
 import torch as th
 from torch.utils.flop_counter import FlopCounterMode
 
-from sb3_cartdqn.batched import BatchedCartDQN, bench
+from sb3_cartdqn.batched import BatchedCartDQN
+from sb3_cartdqn.benchmarks import batched as bench
 
 
 def test_seed_step_flops_match_torch_count():
@@ -29,4 +30,4 @@ def test_batched_bench_tiny(tmp_path):
     assert all(v > 0 for v in saved["median_seed_steps_per_s"].values())
     assert saved["matmul_gflops"] > 0 and np.isclose(saved["seed_step_mflop"], 17.46688)
     assert saved["bytes_per_seed"]["N=2"]["batched"] > 10_000 * 4 * 4 * 2  # at least the observations it stores
-    assert saved["threads"] == 1 and results["command"].startswith("python -m sb3_cartdqn.batched.bench")
+    assert saved["threads"] == 1 and results["command"].startswith("python -m sb3_cartdqn.benchmarks.batched")

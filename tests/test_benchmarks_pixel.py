@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sb3_cartdqn.envs import bench_screen
+from sb3_cartdqn.benchmarks import pixel as bench_screen
 from sb3_cartdqn.envs.screen_diff import PatchGeometry, extract_patch
 
 
@@ -19,7 +19,7 @@ def test_bench_screen_tiny(capsys):
     }
     assert all(value > 0 for key, value in results.items() if key != "zero_observation_fraction")
     assert 0 <= results["zero_observation_fraction"] < 1
-    assert capsys.readouterr().out.startswith("$ python -m sb3_cartdqn.envs.bench_screen --steps 20")
+    assert capsys.readouterr().out.startswith("$ python -m sb3_cartdqn.benchmarks.pixel --steps 20")
 
 
 def test_compared_pipelines_compute_the_same_patch():

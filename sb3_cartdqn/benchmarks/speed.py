@@ -1,7 +1,7 @@
 """
 Training speed of CartDQN beside stock SB3 DQN, the tutorial's own loop and two floors, measured side by side.
 
-    python -m sb3_cartdqn.bench --steps 3000 --repeats 5 --out results/bench.json
+    python -m sb3_cartdqn.benchmarks.speed --steps 3000 --repeats 5 --out results/bench.json
 
 Every variant runs the same algorithm at the tutorial's settings (one gradient step of batch 128 per env step,
 AdamW amsgrad, soft update tau=0.005 after every step, 128-128 MLP) on CartPole-v1, with learning already started.
@@ -554,7 +554,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     th.set_num_threads(args.threads)
     np.random.seed(0)
 
-    command = "python -m sb3_cartdqn.bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m sb3_cartdqn.benchmarks.speed " + " ".join(argv if argv is not None else sys.argv[1:])
     names = list(args.only) + ([f"cartdqn-without-{change}" for change in ABLATIONS] if args.ablation else [])
     results = run_benchmark(names, args.steps, args.warmup, args.repeats)
     print(f"$ {command}")

@@ -1,8 +1,8 @@
 """
 Seed-steps per second of BatchedCartDQN for several N, beside single-seed CartDQN and stock SB3 DQN (set up as
-close to the tutorial as SB3 allows, as in ``sb3_cartdqn.bench``), measured side by side.
+close to the tutorial as SB3 allows, as in ``sb3_cartdqn.benchmarks.speed``), measured side by side.
 
-    python -m sb3_cartdqn.batched.bench --sizes 1 4 10 32 --steps 400 --repeats 3 --out results/batched_bench.json
+    python -m sb3_cartdqn.benchmarks.batched --sizes 1 4 10 32 --steps 400 --repeats 3 --out results/batched_bench.json
 
 A seed-step is one env step of one seed, with its gradient step (the tutorial's settings: one batch-128 update per
 env step, learning already started). Rows run interleaved (order rotated each repeat) so that machine noise hits all
@@ -28,8 +28,8 @@ import numpy as np
 import torch as th
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
-from sb3_cartdqn.bench import ENV_ID, bench_cartdqn, bench_sb3_dqn
-from sb3_cartdqn.bench_memory import buffer_nbytes
+from sb3_cartdqn.benchmarks.memory import buffer_nbytes
+from sb3_cartdqn.benchmarks.speed import ENV_ID, bench_cartdqn, bench_sb3_dqn
 
 
 def matmul_gflops(size: int = 128, calls: int = 2000) -> float:
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     th.set_num_threads(args.threads)
     np.random.seed(0)
     results = run(args.sizes, args.steps, args.warmup, args.repeats)
-    command = "python -m sb3_cartdqn.batched.bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m sb3_cartdqn.benchmarks.batched " + " ".join(argv if argv is not None else sys.argv[1:])
     print(f"$ {command}")
     print(
         f"torch {th.__version__}, {th.get_num_threads()} thread(s), {platform.processor() or platform.machine()}; "

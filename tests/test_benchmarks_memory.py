@@ -1,10 +1,10 @@
-"""The long-run memory benchmark's tiny mode (sb3_cartdqn/bench_memory.py); the 1M-step run is in README.md."""
+"""The long-run memory benchmark's tiny mode (sb3_cartdqn/benchmarks/memory.py); the 1M-step run is in README.md."""
 
 import json
 
 import pytest
 
-from sb3_cartdqn.bench_memory import main, read_memory_kib
+from sb3_cartdqn.benchmarks.memory import main, read_memory_kib
 
 
 def test_read_memory_from_proc():

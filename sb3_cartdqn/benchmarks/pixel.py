@@ -1,7 +1,7 @@
 """
 Benchmark of the screen-difference observation pipeline, and of CartDQN training on it.
 
-    python -m sb3_cartdqn.envs.bench_screen --steps 2000 --train-steps 1000
+    python -m sb3_cartdqn.benchmarks.pixel --steps 2000 --train-steps 1000
 
 For the same recorded CartPole states, prints microseconds per step (best of ``--repeats`` interleaved runs) of:
 
@@ -201,7 +201,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parse_args(argv)
     th.set_num_threads(args.threads)
-    print("$ python -m sb3_cartdqn.envs.bench_screen " + " ".join(sys.argv[1:] if argv is None else argv))
+    print("$ python -m sb3_cartdqn.benchmarks.pixel " + " ".join(sys.argv[1:] if argv is None else argv))
     states = record_states(args.steps, args.seed)
     geometry = PatchGeometry.for_frame(400, 600)
 

@@ -2,7 +2,7 @@
 
 import json
 
-from sb3_cartdqn import bench
+from sb3_cartdqn.benchmarks import speed as bench
 
 
 def test_bench_tiny(tmp_path):
@@ -30,4 +30,4 @@ def test_bench_tiny(tmp_path):
     assert all(v > 0 for v in kernels.values())
     assert abs(sum(v for k, v in kernels.items() if k != "total") - kernels["total"]) < 1e-6 * kernels["total"]
     assert saved["threads"] == 1
-    assert results["command"].startswith("python -m sb3_cartdqn.bench")
+    assert results["command"].startswith("python -m sb3_cartdqn.benchmarks.speed")

@@ -3,8 +3,8 @@ Long-run memory benchmark (not a test): train the vector (state-observation) Car
 environment steps and report the process's resident memory as it goes, to show that memory stays flat and that
 the replay buffer never grows past its capacity.
 
-    python -m sb3_cartdqn.bench_memory --steps 1000000 --out runs/bench_memory.json
-    python -m sb3_cartdqn.bench_memory --steps 2000 --report-every 500   # tiny mode (seconds)
+    python -m sb3_cartdqn.benchmarks.memory --steps 1000000 --out runs/bench_memory.json
+    python -m sb3_cartdqn.benchmarks.memory --steps 2000 --report-every 500   # tiny mode (seconds)
 
 Memory is read from ``/proc/self/status`` (Linux): ``VmRSS`` (resident now) and ``VmHWM`` (peak resident so far).
 At every report the replay buffer's fill level and the bytes held by its arrays are checked against its capacity;
