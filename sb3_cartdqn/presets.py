@@ -2,6 +2,8 @@
 Named CartDQN settings read from the RL Zoo hyperparameter files shipped in ``sb3_cartdqn/zoo/hyperparams/``, so that
 Python users and ``python -m sb3_cartdqn.zoo train -conf ...`` get the same numbers from one file.
 
+Example::
+
     from sb3_cartdqn import CartDQN
     from sb3_cartdqn.presets import robust_preset
 

@@ -1,4 +1,4 @@
-"""The long-run memory benchmark's tiny mode (sb3_cartdqn/benchmarks/memory.py); the 1M-step run is in README.md."""
+"""The long-run memory benchmark's tiny mode (sb3_cartdqn/benchmarks/memory.py); the 1M-step run is in docs/reliability.md."""
 
 import json
 

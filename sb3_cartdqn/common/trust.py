@@ -4,7 +4,8 @@ The one opt-in to run code stored in a file, shared by every CartDQN loader.
 Opening a file runs no code unless the caller opts in: with ``trust_code=True`` (an argument of every loader) or,
 when that argument is left at ``None``, with the environment variable ``TRUST_REMOTE_CODE=True`` (the convention
 huggingface_sb3 uses for models from the Hugging Face Hub). A file that needs the opt-in is refused *before*
-anything in it is unpickled, imported or evaluated, with an :class:`UntrustedFileError` naming the file, the field
+anything in it is unpickled, imported or evaluated, with an
+:class:`~sb3_cartdqn.common.errors.UntrustedFileError` naming the file, the field
 and the opt-in.
 """
 

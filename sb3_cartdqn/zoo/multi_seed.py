@@ -84,7 +84,7 @@ class MultiSeedExperimentManager(ExperimentManager):
 
     With ``batch_seeds``, the trial's seeds train together in one process (``BatchedCartDQN``, when the settings are
     ones it takes; else one after the other as above): no seed is skipped, and each evaluation reports the minimum
-    over seeds (see :meth:`_train_batched`). The user attribute ``batched`` says which way a trial ran.
+    over seeds (see ``_train_batched``). The user attribute ``batched`` says which way a trial ran.
 
     Use ``configured`` to bind the seeds: RL Zoo's ``train`` builds the manager from its own arguments only.
     """
@@ -110,7 +110,7 @@ class MultiSeedExperimentManager(ExperimentManager):
         :param trial_seeds: seeds each trial trains on (at least one, no repeats)
         :param solved_threshold: mean return that counts as solved
         :param last_evaluations: how many of a seed's last evaluations its score is the minimum of (at least 1)
-        :param batch_seeds: train each trial's seeds together in one process (see :meth:`_train_batched`)
+        :param batch_seeds: train each trial's seeds together in one process (see ``_train_batched``)
         :return: a subclass with these settings, to stand in for ``rl_zoo3.train.ExperimentManager``
         """
         if len(trial_seeds) == 0 or len(set(trial_seeds)) != len(trial_seeds):

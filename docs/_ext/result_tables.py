@@ -1,0 +1,192 @@
+"""
+Tables of the documentation rendered from the committed result files at build time, so that no number is retyped.
+
+Each ``render_*`` function reads one result file (written by a benchmark or a study command) and returns a Markdown
+table; :func:`write_tables` writes them to ``docs/_generated/<name>.md``, which pages take in with MyST's ``{include}``.
+Result files that are Markdown already (``compare/summary.md``, ``study/summary.md``, ``robust/summary.md``) are
+included as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DOCS = Path(__file__).resolve().parent.parent
+
+
+def _load(relative: str) -> dict[str, Any]:
+    return json.loads((DOCS / relative).read_text())
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
+    right = right or set()
+    align = ["---:" if index in right else "---" for index in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _int(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f")
+
+
+# Modules that were renamed after a result file was written: the file keeps the command as it was run
+RENAMED = {
+    "sb3_cartdqn.bench ": "sb3_cartdqn.benchmarks.speed ",
+    "sb3_cartdqn.batched.bench ": "sb3_cartdqn.benchmarks.batched ",
+}
+
+
+def _command(command: str) -> str:
+    for old, new in RENAMED.items():
+        if old in command:
+            return f"`{command.replace(old, new)}` (run as `{old.strip()}`, its former name)"
+    return f"`{command}`"
+
+
+def _source(result: dict[str, Any], path: str) -> str:
+    return (
+        f"\nFrom `docs/{path}`, written by {_command(result['command'])} "
+        f"(torch {result.get('torch', '?')}, {result.get('threads', '?')} thread(s)).\n"
+    )
+
+
+SPEED_VARIANTS = {
+    "cartdqn": ("CartDQN", "cartdqn"),
+    "sb3-dqn": ("stock SB3 DQN, tutorial settings", "sb3-dqn"),
+    "tutorial": ("the tutorial's loop", "tutorial"),
+    "bare-loop": ("bare loop", "floor"),
+    "kernel-floor": ("kernel floor", None),
+}
+
+ABLATIONS = {
+    "fused-adamw": "fused AMSGrad AdamW (`fused=True`)",
+    "direct-adamw": "fused kernel called directly (`common/optim.py`, `FusedAdamWStep`)",
+    "foreach-lerp": "one `_foreach_lerp_` soft update",
+    "mode-flags": "flag-based train/eval switch",
+    "fast-sampling": "SB3-identical replay sampling (`common/replay.py`)",
+    "mlp-forward": "forward without module dispatch (`common/mlp_forward.py`, `MlpForward`)",
+    "direct-clip": "foreach clipping (`common/clipping.py`)",
+    "no-copy-store": "no deep copy of the new observation when no episode ends",
+}
+
+
+def render_speed_variants() -> str:
+    after, before = _load("bench/bench.json"), _load("bench/bench_before.json")
+    rows = []
+    for key, (label, before_key) in SPEED_VARIANTS.items():
+        before_value = before["median_steps_per_s"].get(before_key) if before_key else None
+        ratio = 1.0 if key == "kernel-floor" else after["median_ratios"][f"{key} time / kernel floor"]
+        rows.append(
+            [
+                label,
+                "—" if before_value is None else _int(before_value),
+                _int(after["median_steps_per_s"][key]),
+                f"{ratio:.2f}×",
+            ]
+        )
+    table = _table(["variant", "before: steps/s", "after: steps/s", "after: time / kernel floor"], rows, {1, 2, 3})
+    before_source = f"Before: {_command(before['command'])} (`docs/bench/bench_before.json`).\n"
+    return table + _source(after, "bench/bench.json") + before_source
+
+
+def render_speed_ablations() -> str:
+    result = _load("bench/bench.json")
+    rows = [
+        [label, f"{result['median_ratios'][f'cartdqn / cartdqn-without-{key}']:.2f}×"]
+        for key, label in ABLATIONS.items()
+        if f"cartdqn / cartdqn-without-{key}" in result["median_ratios"]
+    ]
+    return _table(["change", "CartDQN / CartDQN with the change undone"], rows, {1}) + _source(result, "bench/bench.json")
+
+
+def render_speed_phases() -> str:
+    result = _load("bench/bench.json")
+    phases, kernels = result["cartdqn_phases_us_per_step"], result["kernel_floor_us"]
+    rows = [[phase, f"{value:.1f}", f"{kernels.get(phase, 0):.1f}"] for phase, value in phases.items()]
+    return _table(["phase", "CartDQN µs/step", "kernels µs/step"], rows, {1, 2}) + _source(result, "bench/bench.json")
+
+
+def _render_batched_bench(path: str) -> str:
+    result = _load(path)
+    rows = [
+        [
+            name,
+            _int(result["median_seed_steps_per_s"][name]),
+            _int(result["us_per_seed_step"][name]),
+            f"{result['times_floor'][name]:.2f}",
+            f"{result['speedup_vs_cartdqn'][name]:.2f}",
+        ]
+        for name in result["median_seed_steps_per_s"]
+    ]
+    header = ["row", "seed-steps/s", "µs per seed-step", "× arithmetic floor", "× single-seed CartDQN"]
+    table = _table(header, rows, {1, 2, 3, 4})
+    floor = (
+        f"\nMatmul rate measured in the same run: {result['matmul_gflops']:.0f} GFLOP/s; a seed-step is "
+        f"{result['seed_step_mflop']:.1f} MFLOP, so the arithmetic floor is {result['floor_us_per_seed_step']:.0f} µs.\n"
+    )
+    return table + floor + _source(result, path)
+
+
+def render_batched_bench() -> str:
+    return _render_batched_bench("batched/bench.json")
+
+
+def render_batched_bench_2threads() -> str:
+    return _render_batched_bench("batched/bench_2threads.json")
+
+
+def render_batched_heldout() -> str:
+    result = _load("batched/heldout_200_209.json")
+    rows = []
+    for name, run in result.items():
+        if not isinstance(run, dict) or "per_seed" not in run:
+            continue
+        means = [seed["eval_mean_return"] for seed in run["per_seed"]]
+        rows.append(
+            [
+                name.replace("_", " "),
+                f"{statistics.mean(means):.1f} ± {statistics.pstdev(means):.1f}",
+                f"{statistics.median(means):.1f}",
+                " ".join(f"{mean:.0f}" for mean in means),
+                f"{sum(mean >= 475 for mean in means)}/{len(means)}",
+                f"{run.get('train_seconds', run.get('train_seconds_total', float('nan'))):.0f}",
+            ]
+        )
+    header = ["trainer", "mean ± std of seed means", "median", "final greedy mean per seed (200–209)", "seeds ≥ 475"]
+    return _table([*header, "training seconds, 10 seeds"], rows, {1, 2, 4, 5}) + (
+        "\nFrom `docs/batched/heldout_200_209.json`; commands: "
+        + "; ".join(f"`{command}`" for command in result.get("commands", []))
+        + ".\n"
+    )
+
+
+TABLES: dict[str, Callable[[], str]] = {
+    "speed_variants": render_speed_variants,
+    "speed_ablations": render_speed_ablations,
+    "speed_phases": render_speed_phases,
+    "batched_bench": render_batched_bench,
+    "batched_bench_2threads": render_batched_bench_2threads,
+    "batched_heldout": render_batched_heldout,
+}
+
+
+def write_tables(out: Path = DOCS / "_generated") -> list[Path]:
+    out.mkdir(exist_ok=True)
+    written = []
+    for name, render in TABLES.items():
+        path = out / f"{name}.md"
+        text = render()
+        if not path.exists() or path.read_text() != text:  # unchanged files keep Sphinx's incremental build
+            path.write_text(text)
+        written.append(path)
+    return written
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.connect("builder-inited", lambda _app: write_tables())
+    return {"parallel_read_safe": True, "version": "1"}
