@@ -117,6 +117,23 @@ def option_effects(trials: list[optuna.trial.FrozenTrial], n_seeds: int) -> dict
     return effects
 
 
+def active_minutes(trials: list[optuna.trial.FrozenTrial], gap_minutes: float = 10.0) -> tuple[float, int]:
+    """
+    :param trials: the study's trials
+    :param gap_minutes: a pause longer than this between trials separates two runs of the workers (e.g. days apart)
+    :return: the summed wall time of the runs (each from its first trial's start to its last trial's end), in
+        minutes, and the number of runs
+    """
+    spans = sorted((t.datetime_start, t.datetime_complete) for t in trials if t.datetime_start and t.datetime_complete)
+    runs: list[list[Any]] = []
+    for start, end in spans:
+        if runs and (start - runs[-1][1]).total_seconds() <= gap_minutes * 60:
+            runs[-1][1] = max(runs[-1][1], end)
+        else:
+            runs.append([start, end])
+    return sum((end - start).total_seconds() for start, end in runs) / 60, len(runs)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     out = Path(args.out)
@@ -125,9 +142,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     study.trials_dataframe().to_csv(out / "trials.csv", index=False)
     complete = study.get_trials(states=[optuna.trial.TrialState.COMPLETE])
     states = {state.name: len(study.get_trials(states=[state])) for state in optuna.trial.TrialState}
-    starts = [t.datetime_start for t in study.trials if t.datetime_start is not None]
-    ends = [t.datetime_complete for t in study.trials if t.datetime_complete is not None]
-    wall_minutes = (max(ends) - min(starts)).total_seconds() / 60
+    wall_minutes, n_runs = active_minutes(study.trials)
+    restored = sum("restored_from" in t.user_attrs for t in study.trials)
     n_seeds = max(len(t.user_attrs.get("final_returns", {})) for t in complete)
     # PED-ANOVA (Optuna's default evaluator; fANOVA would need scikit-learn)
     importances = optuna.importance.get_param_importances(study)
@@ -143,7 +159,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "",
         f"{len(study.trials)} trials ({', '.join(f'{n} {s.lower()}' for s, n in states.items() if n)}), "
         f"{args.budget:,} env steps per seed, {n_seeds} seeds per trial, wall time {wall_minutes:.1f} min "
-        f"(first start to last finish). Trials solved on every seed: "
+        f"(first start to last finish of each of its {n_runs} run(s) of workers"
+        + (f"; {restored} trials restored from a report by scripts/restore_study.py" if restored else "")
+        + "). Trials solved on every seed: "
         f"{sum(t.user_attrs.get('seeds_solved', 0) == n_seeds for t in complete)}.",
         "",
         f"Best: trial {best.number}, score {best.value:.4f}, final returns {best.user_attrs.get('final_returns')}, "
