@@ -54,3 +54,22 @@ def test_report_of_a_synthetic_study(tmp_path):
     summary = (out / "summary.md").read_text()
     assert "12 trials (12 complete)" in summary and "Trials solved on every seed: 6" in summary
     assert (out / "history.png").stat().st_size > 1000
+
+
+def test_wall_time_counts_each_run_of_the_workers():
+    import datetime as dt
+
+    report = load_example("study_report")
+    day = dt.datetime(2026, 11, 24, 23, 0)
+
+    def trial(start_minute: float, minutes: float) -> optuna.trial.FrozenTrial:
+        frozen = optuna.trial.create_trial(value=1.0)
+        frozen.datetime_start = day + dt.timedelta(minutes=start_minute)
+        frozen.datetime_complete = frozen.datetime_start + dt.timedelta(minutes=minutes)
+        return frozen
+
+    # two overlapping workers for 30 min, then, six days later, a second run of 20 min
+    trials = [trial(0, 20), trial(1, 29), trial(6 * 24 * 60, 12), trial(6 * 24 * 60 + 12.5, 7.5)]
+    minutes, runs = report.active_minutes(trials)
+    assert runs == 2
+    assert minutes == pytest.approx(30 + 20)
