@@ -24,7 +24,8 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 master_doc = "index"
 # Result folders hold committed outputs of the benchmarks and studies: pages include them, they are not pages themselves
-exclude_patterns = ["_build", "_generated/*.md", "compare", "study", "robust", "bench", "batched", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_generated/*.md", "Thumbs.db", ".DS_Store"]
+exclude_patterns += ["compare", "compare-5seeds", "study", "robust", "bench", "batched"]
 myst_heading_anchors = 4
 myst_enable_extensions = ["colon_fence"]
 
