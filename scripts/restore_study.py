@@ -61,11 +61,9 @@ def restore(csv_path: str, storage: str, study_name: str) -> optuna.Study:
                 value = int(value)
             params[name] = value
         state = optuna.trial.TrialState[row["state"]]
-        user_attrs = {
-            column.removeprefix("user_attrs_"): _attr(row[column])
-            for column in table.columns
-            if column.startswith("user_attrs_") and _attr(row[column]) is not None
-        }
+        columns = [column for column in table.columns if column.startswith("user_attrs_")]
+        attrs = {column.removeprefix("user_attrs_"): _attr(row[column]) for column in columns}
+        user_attrs = {name: value for name, value in attrs.items() if value is not None}
         user_attrs["restored_from"] = f"{csv_path} trial {int(row['number'])}"
         if state == optuna.trial.TrialState.PRUNED and not math.isnan(row["value"]):
             user_attrs["restored_pruned_value"] = float(row["value"])

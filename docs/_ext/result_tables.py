@@ -9,6 +9,7 @@ included as they are.
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 from collections.abc import Callable
@@ -111,7 +112,7 @@ def render_speed_phases() -> str:
     return _table(["phase", "CartDQN µs/step", "kernels µs/step"], rows, {1, 2}) + _source(result, "bench/bench.json")
 
 
-def _render_batched_bench(path: str) -> str:
+def render_batched_bench(path: str) -> str:
     result = _load(path)
     rows = [
         [
@@ -130,14 +131,6 @@ def _render_batched_bench(path: str) -> str:
         f"{result['seed_step_mflop']:.1f} MFLOP, so the arithmetic floor is {result['floor_us_per_seed_step']:.0f} µs.\n"
     )
     return table + floor + _source(result, path)
-
-
-def render_batched_bench() -> str:
-    return _render_batched_bench("batched/bench.json")
-
-
-def render_batched_bench_2threads() -> str:
-    return _render_batched_bench("batched/bench_2threads.json")
 
 
 def render_batched_heldout() -> str:
@@ -169,8 +162,8 @@ TABLES: dict[str, Callable[[], str]] = {
     "speed_variants": render_speed_variants,
     "speed_ablations": render_speed_ablations,
     "speed_phases": render_speed_phases,
-    "batched_bench": render_batched_bench,
-    "batched_bench_2threads": render_batched_bench_2threads,
+    "batched_bench": functools.partial(render_batched_bench, "batched/bench.json"),
+    "batched_bench_2threads": functools.partial(render_batched_bench, "batched/bench_2threads.json"),
     "batched_heldout": render_batched_heldout,
 }
 

@@ -15,8 +15,6 @@ Memory per seed is what each seed's tensors hold (replay storage, online and tar
 import argparse
 import functools
 import itertools
-import json
-import os
 import platform
 import statistics
 import sys
@@ -29,6 +27,7 @@ import torch as th
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
 from sb3_cartdqn.benchmarks.memory import buffer_nbytes
+from sb3_cartdqn.benchmarks.output import write_json
 from sb3_cartdqn.benchmarks.speed import ENV_ID, bench_cartdqn, bench_sb3_dqn
 
 
@@ -170,9 +169,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"  {size:<6} batched {row['batched'] / 2**20:.2f} MiB, CartDQN alone {row['cartdqn'] / 2**20:.2f} MiB")
     results.update(command=command, torch=th.__version__, threads=th.get_num_threads())
     if args.out:
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with open(args.out, "w") as file:
-            json.dump(results, file, indent=2)
+        write_json(args.out, results)
         print(f"Wrote {args.out}")
     return results
 

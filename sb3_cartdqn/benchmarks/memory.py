@@ -12,8 +12,6 @@ the run stops with an error the moment either grows.
 """
 
 import argparse
-import json
-import os
 import time
 from typing import Any
 
@@ -23,6 +21,7 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 
 from sb3_cartdqn import CartDQN
+from sb3_cartdqn.benchmarks.output import write_json
 
 
 def read_memory_kib(status_path: str = "/proc/self/status") -> dict[str, int]:
@@ -175,11 +174,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{summary['buffer_bytes']} bytes"
     )
     if args.out:
-        directory = os.path.dirname(args.out)
-        if directory:
-            os.makedirs(directory, exist_ok=True)
-        with open(args.out, "w") as file:
-            json.dump(summary, file, indent=2)
+        write_json(args.out, summary)
     return summary
 
 

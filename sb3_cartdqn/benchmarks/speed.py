@@ -25,7 +25,6 @@ parallel processes instead.
 
 import argparse
 import functools
-import json
 import math
 import platform
 import random
@@ -41,6 +40,8 @@ import numpy as np
 import torch as th
 import torch.nn.functional as F
 from torch import nn
+
+from sb3_cartdqn.benchmarks.output import write_json
 
 BATCH_SIZE, GAMMA, EPS_START, EPS_END, EPS_DECAY, TAU, LR = 128, 0.99, 0.9, 0.05, 1000, 0.005, 1e-4
 ENV_ID = "CartPole-v1"
@@ -588,11 +589,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         repeats=args.repeats,
     )
     if args.out:
-        import os
-
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with open(args.out, "w") as file:
-            json.dump(results, file, indent=2)
+        write_json(args.out, results)
         print(f"Wrote {args.out}")
     return results
 
