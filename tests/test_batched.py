@@ -13,7 +13,6 @@ from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from sb3_cartdqn import CartDQN
 from sb3_cartdqn.batched import BatchedCartDQN
 from sb3_cartdqn.batched.replay import StackedBatch
-from sb3_cartdqn.cartdqn import cartdqn as cartdqn_module
 
 SEEDS = [3, 7, 11]
 SMALL = dict(learning_starts=64, batch_size=32, buffer_size=1000)
@@ -90,7 +89,7 @@ def test_batched_updates_equal_separate_cartdqn_updates(target, settings, monkey
     for index, model in enumerate(models):
         for batch in batches:
             samples = _seed_samples(batch, index)
-            monkeypatch.setattr(cartdqn_module, "sample_replay", lambda *args, samples=samples, **kw: samples)
+            monkeypatch.setattr(model.fast_paths, "sample", lambda *args, samples=samples, **kw: samples)
             model.train(gradient_steps=1, batch_size=32)
         tolerance = dict(rtol=1e-5, atol=1e-7)
         for a, b in zip(batched.q_net.seed_state(index), _params(model.q_net), strict=True):

@@ -48,7 +48,7 @@ def test_mlp_policy_builds_dueling_online_and_target_nets():
     # the target starts as a copy of the online net, and the soft update covers the heads
     for online, target in zip(model.q_net.parameters(), model.q_net_target.parameters(), strict=True):
         assert th.equal(online, target)
-    assert len(model._online_params) == len(list(model.q_net.parameters())) == 8  # 2 shared layers + 2 heads
+    assert len(model.fast_paths.params) == len(list(model.q_net.parameters())) == 8  # 2 shared layers + 2 heads
     obs = th.randn(5, 4)
     q_values = model.q_net(obs)
     assert q_values.shape == (5, 2)

@@ -8,7 +8,7 @@ import torch as th
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.cartdqn import cartdqn as cartdqn_module
+from sb3_cartdqn.common.fast_paths import NAMES, FastPaths
 
 
 def _run(slow: bool, n_envs: int, monkeypatch) -> CartDQN:
@@ -21,11 +21,10 @@ def _run(slow: bool, n_envs: int, monkeypatch) -> CartDQN:
             batch_size=32,
         )  # fmt: skip
     if slow:
-        model._q_forward, model._q_target_forward = model.q_net, model.q_net_target
-        model._optimizer_step.step = model.policy.optimizer.step  # type: ignore[method-assign]
+        # every fast path but the soft update: lerp and SB3's polyak mul/add round differently (see its own tests)
+        plain = [name for name in NAMES if name != "foreach-lerp"]
+        model.fast_paths = FastPaths.for_policy(model.policy, plain=plain)
         model._store_transition = functools.partial(OffPolicyAlgorithm._store_transition, model)  # type: ignore[method-assign]
-        monkeypatch.setattr(cartdqn_module, "sample_replay", lambda buffer, n, env=None: buffer.sample(n, env=env))
-        monkeypatch.setattr(cartdqn_module, "clip_grad_value", th.nn.utils.clip_grad_value_)
     model.learn(600)  # several episodes end: terminal observations go through _store_transition
     monkeypatch.undo()
     return model

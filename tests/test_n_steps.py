@@ -11,7 +11,7 @@ from stable_baselines3.common.logger import Logger
 
 import sb3_cartdqn.cartdqn.cartdqn as cartdqn_module
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.common.targets import q_target
+from sb3_cartdqn.common.q_learning import q_target
 
 GAMMA = 0.5
 

@@ -43,7 +43,7 @@ def test_learn_after_load(trained, tmp_path):
     assert loaded.num_timesteps == 800
     assert loaded._n_updates == before + 200
     # soft update still targets the loaded networks
-    assert loaded._target_params[0] is next(loaded.q_net_target.parameters())
+    assert loaded.fast_paths.target_params[0] is next(loaded.q_net_target.parameters())
 
 
 def test_replay_buffer_save_load(trained, tmp_path):

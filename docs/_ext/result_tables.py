@@ -66,12 +66,12 @@ SPEED_VARIANTS = {
 
 ABLATIONS = {
     "fused-adamw": "fused AMSGrad AdamW (`fused=True`)",
-    "direct-adamw": "fused kernel called directly (`common/optim.py`, `FusedAdamWStep`)",
+    "direct-adamw": "fused kernel called directly (`common/fast_paths/adamw.py`, `FusedAdamWStep`)",
     "foreach-lerp": "one `_foreach_lerp_` soft update",
     "mode-flags": "flag-based train/eval switch",
-    "fast-sampling": "SB3-identical replay sampling (`common/replay.py`)",
-    "mlp-forward": "forward without module dispatch (`common/mlp_forward.py`, `MlpForward`)",
-    "direct-clip": "foreach clipping (`common/clipping.py`)",
+    "fast-sampling": "SB3-identical replay sampling (`common/fast_paths/replay_sampling.py`)",
+    "mlp-forward": "forward without module dispatch (`common/fast_paths/mlp_forward.py`, `MlpForward`)",
+    "direct-clip": "foreach clipping (`common/fast_paths/clipping.py`)",
     "no-copy-store": "no deep copy of the new observation when no episode ends",
 }
 

@@ -15,7 +15,6 @@ from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.common.utils import FloatSchedule, configure_logger
-from torch.nn import functional as F
 
 from sb3_cartdqn.batched.envs import SeedEnvs, make_seed_envs
 from sb3_cartdqn.batched.networks import StackedMlp
@@ -23,10 +22,9 @@ from sb3_cartdqn.batched.replay import StackedBatch, StackedReplay
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy
 from sb3_cartdqn.common.checks import check_finite, check_hyperparameters
-from sb3_cartdqn.common.clipping import clip_grad_value
-from sb3_cartdqn.common.exploration import ExponentialEpsilon
-from sb3_cartdqn.common.optim import FusedAdamWStep
-from sb3_cartdqn.common.target_update import soft_update
+from sb3_cartdqn.common.exploration import ExponentialEpsilon, epsilon_greedy
+from sb3_cartdqn.common.fast_paths import FastPaths
+from sb3_cartdqn.common.q_learning import chosen_q_values, gradient_step, q_target, td_loss
 
 
 def _train_freq_steps(train_freq: int | tuple[int, str]) -> int:
@@ -203,7 +201,10 @@ class BatchedCartDQN:
             param.requires_grad_(False)
         # The same class and keyword arguments as each seed's policy (fused AMSGrad AdamW by default)
         self.optimizer = th.optim.AdamW(self.q_net.params, lr=self.lr_schedule(1.0), **policies[0].optimizer_kwargs)
-        self._optimizer_step = FusedAdamWStep(self.optimizer)
+        # CartDQN's gradient step functions, on the stacked weights (the stacked forward is already plain tensor calls)
+        self.fast_paths = FastPaths.build(
+            self.q_net, self.q_net_target, self.optimizer, self.q_net.params, self.q_net_target.params
+        )
 
     # --- acting -----------------------------------------------------------------------------------------------
 
@@ -217,11 +218,10 @@ class BatchedCartDQN:
         """
         self.exploration_rate = self.exploration_schedule(self.num_timesteps)
         draws = np.array([rng.random(2) for rng in self.rngs])
-        explore = draws[:, 0] <= self.exploration_rate
         random_actions = (draws[:, 1] * self.n_actions).astype(np.int64)
-        if explore.all():
-            return random_actions
-        return np.where(explore, random_actions, self._greedy_actions(obs))
+        return epsilon_greedy(
+            draws[:, 0], self.exploration_rate, lambda: self._greedy_actions(obs), lambda explore: random_actions[explore]
+        )
 
     def _greedy_actions(self, obs: np.ndarray) -> np.ndarray:
         """
@@ -263,45 +263,41 @@ class BatchedCartDQN:
 
     def td_targets(self, batch: StackedBatch) -> th.Tensor:
         """
-        ``r + gamma * (1 - terminated) * max_a Q_target(s', a)`` for every seed (truncated transitions bootstrap);
-        with ``double_q``, ``Q_target(s', argmax_a Q(s', a))`` instead of the max (van Hasselt et al., 2016).
-        For n-step batches, ``gamma`` is each transition's bootstrap discount.
+        CartDQN's TD target (``sb3_cartdqn.common.q_learning.q_target``) for every seed.
 
         :param batch: ``[N, B, ...]`` transitions
         :return: ``[N, B]`` targets
         """
-        next_obs = batch.next_observations.flatten(2)
-        next_q_all = self.q_net_target(next_obs)
-        if self.double_q:
-            next_actions = self.q_net(next_obs).argmax(dim=2, keepdim=True)
-            next_q = th.gather(next_q_all, dim=2, index=next_actions).squeeze(2)
-        else:
-            next_q = next_q_all.max(dim=2).values
-        discounts = batch.discounts if batch.discounts is not None else self.gamma
-        return batch.rewards + (1 - batch.dones) * discounts * next_q
+        return self._td_targets(batch).squeeze(-1)
+
+    def _td_targets(self, batch: StackedBatch) -> th.Tensor:
+        """:return: ``[N, B, 1]`` targets (see :meth:`td_targets`)"""
+        discounts = batch.discounts.unsqueeze(-1) if batch.discounts is not None else self.gamma
+        return q_target(
+            batch.rewards.unsqueeze(-1),
+            batch.dones.unsqueeze(-1),
+            discounts,
+            batch.next_observations.flatten(2),
+            self.fast_paths.q_target,
+            self.fast_paths.q if self.double_q else None,
+        )
 
     def gradient_step(self, batch: StackedBatch) -> None:
         """
-        One CartDQN gradient step for every seed at once: Huber loss on the TD error, backward, value clipping,
-        fused AMSGrad AdamW, soft target update.
+        One CartDQN gradient step for every seed at once, with CartDQN's functions
+        (``sb3_cartdqn.common.q_learning``): TD target, Huber loss, backward, value clipping, fused AMSGrad AdamW,
+        soft target update.
 
         :param batch: ``[N, B, ...]`` transitions, seed ``i``'s from seed ``i``'s buffer
         """
-        with th.no_grad():
-            targets = self.td_targets(batch)
-        q_values = self.q_net(batch.observations.flatten(2))
-        current = th.gather(q_values, dim=2, index=batch.actions.unsqueeze(2)).squeeze(2)
+        paths = self.fast_paths
+        targets = self._td_targets(batch)
+        current = chosen_q_values(paths.q(batch.observations.flatten(2)), batch.actions.unsqueeze(-1))
         # Sum over seeds of each seed's mean Huber loss: seed i's gradient is d(loss_i)/d(theta_i), as alone
-        losses = F.smooth_l1_loss(current, targets, reduction="none").mean(dim=1)
-        for param in self.q_net.params:
-            param.grad = None
-        losses.sum().backward()
+        losses = td_loss(current, targets)
+        gradient_step(losses.sum(), paths, self.clip_grad_value, self.tau)
         with th.no_grad():
-            if self.clip_grad_value is not None:
-                clip_grad_value(self.q_net.params, self.clip_grad_value)
-            self._optimizer_step.step()
-            soft_update(self.q_net.params, self.q_net_target.params, self.tau)
-            self._train_stats += th.stack((losses.detach(), current.detach().mean(dim=1)))
+            self._train_stats += th.stack((losses.detach(), current.detach().mean(dim=(1, 2))))
 
     def train(self, gradient_steps: int) -> None:
         """

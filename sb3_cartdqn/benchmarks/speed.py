@@ -245,16 +245,6 @@ def bench_floor(steps: int, warmup: int, seed: int = 0) -> float:
     return _timed_steps(run, steps)
 
 
-def _polyak_soft_update(params: list[th.Tensor], target_params: list[th.Tensor], tau: float) -> None:
-    from stable_baselines3.common.utils import polyak_update
-
-    polyak_update(params, target_params, tau)
-
-
-def _buffer_sample(buffer: Any, batch_size: int, env: Any = None) -> Any:
-    return buffer.sample(batch_size, env=env)
-
-
 #: What each speed change replaces, undone one at a time by ``bench_cartdqn_ablation``
 ABLATIONS = (
     "fused-adamw",
@@ -287,32 +277,18 @@ def bench_cartdqn_ablation(change: str, steps: int, warmup: int, seed: int = 0) 
     from stable_baselines3.dqn.policies import DQNPolicy
 
     from sb3_cartdqn import CartDQN
-    from sb3_cartdqn.cartdqn import cartdqn as cartdqn_module
+    from sb3_cartdqn.common.fast_paths import NAMES, FastPaths
 
     policy_kwargs = dict(optimizer_kwargs=dict(fused=False, foreach=False)) if change == "fused-adamw" else None
     model = CartDQN("MlpPolicy", ENV_ID, seed=seed, device="cpu", policy_kwargs=policy_kwargs)
     if change == "mode-flags":
         model.policy.set_training_mode = lambda mode: DQNPolicy.set_training_mode(model.policy, mode)  # type: ignore[method-assign]
-    if change == "direct-adamw":
-        model._optimizer_step.step = model.policy.optimizer.step  # type: ignore[method-assign]
-    if change == "mlp-forward":
-        model._q_forward, model._q_target_forward = model.q_net, model.q_net_target
+    if change in NAMES:  # one of the fast paths: its plain torch/SB3 function instead
+        model.fast_paths = FastPaths.for_policy(model.policy, plain=[change])
     if change == "no-copy-store":
         model._store_transition = functools.partial(OffPolicyAlgorithm._store_transition, model)  # type: ignore[method-assign]
-    patches = {
-        "foreach-lerp": ("soft_update", _polyak_soft_update),
-        "fast-sampling": ("sample_replay", _buffer_sample),
-        "direct-clip": ("clip_grad_value", th.nn.utils.clip_grad_value_),
-    }
-    originals = {name: getattr(cartdqn_module, name) for name, _ in patches.values()}
-    if change in patches:
-        setattr(cartdqn_module, *patches[change])
-    try:
-        model.learn(warmup)
-        return _timed_steps(lambda n: model.learn(n, reset_num_timesteps=False), steps)
-    finally:
-        for name, original in originals.items():
-            setattr(cartdqn_module, name, original)
+    model.learn(warmup)
+    return _timed_steps(lambda n: model.learn(n, reset_num_timesteps=False), steps)
 
 
 def _mean_us(function: Callable[[], Any], calls: int) -> float:
@@ -474,7 +450,6 @@ def cartdqn_phases(steps: int, warmup: int, seed: int = 0) -> dict[str, float]:
     :return: phase name -> microseconds per env step (``other``: rollout loop, callbacks, logging), and ``total``
     """
     from sb3_cartdqn import CartDQN
-    from sb3_cartdqn.cartdqn import cartdqn as cartdqn_module
 
     model = CartDQN("MlpPolicy", ENV_ID, seed=seed, device="cpu")
     model.learn(warmup)
@@ -484,19 +459,14 @@ def cartdqn_phases(steps: int, warmup: int, seed: int = 0) -> dict[str, float]:
     model._sample_action = timer.wrap("act", model._sample_action)  # type: ignore[method-assign]
     env.step = timer.wrap("env step", env.step)  # type: ignore[method-assign]
     buffer.add = timer.wrap("buffer add", buffer.add)  # type: ignore[method-assign]
-    model._optimizer_step.step = timer.wrap("optimizer", model._optimizer_step.step)  # type: ignore[method-assign]
-    module_functions = {"sample": "sample_replay", "clip": "clip_grad_value", "target update": "soft_update"}
-    originals = {name: getattr(cartdqn_module, name) for name in module_functions.values()}
-    for phase, name in module_functions.items():
-        setattr(cartdqn_module, name, timer.wrap(phase, originals[name]))
+    paths = model.fast_paths
+    phase_functions = {"optimizer": "optimizer_step", "sample": "sample", "clip": "clip", "target update": "soft_update"}
+    for phase, name in phase_functions.items():
+        setattr(paths, name, timer.wrap(phase, getattr(paths, name)))
     model.train = timer.wrap("train", model.train)  # type: ignore[method-assign]
-    try:
-        start = time.perf_counter()
-        model.learn(steps, reset_num_timesteps=False)
-        total = time.perf_counter() - start
-    finally:
-        for name, original in originals.items():
-            setattr(cartdqn_module, name, original)
+    start = time.perf_counter()
+    model.learn(steps, reset_num_timesteps=False)
+    total = time.perf_counter() - start
     seconds = dict(timer.seconds)
     inner = sum(seconds.get(k, 0.0) for k in ("sample", "optimizer", "clip", "target update"))
     seconds["forward/backward"] = seconds.pop("train") - inner

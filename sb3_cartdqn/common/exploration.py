@@ -1,6 +1,9 @@
-"""The tutorial's exponential epsilon decay (``select_action``'s ``eps_threshold``)."""
+"""The tutorial's exploration: exponential epsilon decay (``select_action``'s ``eps_threshold``) and epsilon-greedy."""
 
 import math
+from collections.abc import Callable
+
+import numpy as np
 
 
 class ExponentialEpsilon:
@@ -29,3 +32,28 @@ class ExponentialEpsilon:
 
     def __repr__(self) -> str:
         return f"ExponentialEpsilon(initial={self.initial}, final={self.final}, decay={self.decay})"
+
+
+def epsilon_greedy(
+    uniforms: np.ndarray,
+    epsilon: float,
+    greedy_actions: Callable[[], np.ndarray],
+    random_actions: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """
+    The tutorial's ``select_action`` for a batch of actors: actor ``i`` acts at random when its uniform draw
+    ``uniforms[i] <= epsilon``, greedily otherwise. The greedy actions are computed only when some actor needs them.
+
+    :param uniforms: one uniform number in [0, 1) per actor
+    :param epsilon: the exploration rate
+    :param greedy_actions: returns every actor's ``argmax_a Q(s, a)`` (a writable array)
+    :param random_actions: given the mask of exploring actors, returns one random action for each of them, in order
+    :return: one action per actor
+    """
+    explore = uniforms <= epsilon
+    if explore.all():
+        return random_actions(explore)
+    actions = greedy_actions()
+    if explore.any():
+        actions[explore] = random_actions(explore)
+    return actions

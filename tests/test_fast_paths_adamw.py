@@ -6,7 +6,7 @@ import pytest
 import torch as th
 from torch import nn
 
-from sb3_cartdqn.common.optim import FusedAdamWStep
+from sb3_cartdqn.common.fast_paths.adamw import FusedAdamWStep
 
 
 def _net_and_optimizer(**kwargs):

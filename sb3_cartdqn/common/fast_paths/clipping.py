@@ -1,4 +1,4 @@
-"""The tutorial's gradient clipping by value (``torch.nn.utils.clip_grad_value_(..., 100)``)."""
+"""A fast form of ``torch.nn.utils.clip_grad_value_`` (the tutorial clips gradients by value, at 100)."""
 
 from collections.abc import Sequence
 

@@ -6,7 +6,7 @@ from torch import nn
 
 import sb3_cartdqn.cartdqn.cartdqn as cartdqn_module
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.common.targets import next_state_values, q_target
+from sb3_cartdqn.common.q_learning import next_state_values, q_target
 
 
 class FixedQ(nn.Module):
@@ -76,8 +76,8 @@ def test_train_regresses_on_the_chosen_target(double_q, monkeypatch):
     assert len(calls) == model._n_updates > 0
     for target_net, online_net, discounts, result, by_hand in calls:
         # the networks, or their module-dispatch-free forward (MlpForward) on the same parameters
-        assert target_net in (model.q_net_target, model._q_target_forward)
-        assert online_net is None if not double_q else online_net in (model.q_net, model._q_forward)
+        assert target_net in (model.q_net_target, model.fast_paths.q_target)
+        assert online_net is None if not double_q else online_net in (model.q_net, model.fast_paths.q)
         assert discounts == model.gamma  # one-step replay: no per-sample discounts
         th.testing.assert_close(result, by_hand["double" if double_q else "plain"])
     # the two targets differ on these batches, so the check above tells them apart

@@ -1,7 +1,8 @@
-"""The tutorial's soft target update, fused into one kernel call over all parameters.
+"""A fast form of the soft target update (the tutorial's ``target_net.load_state_dict`` loop, SB3's ``polyak_update``):
+one fused kernel call over all parameters.
 
-These functions modify parameters in place: call them under ``torch.no_grad()`` (``CartDQN.train`` does, once for
-the clipping, optimizer step and updates of a gradient step, instead of entering it in each function).
+These functions modify parameters in place: call them under ``torch.no_grad()`` (``gradient_step`` in
+``sb3_cartdqn.common.q_learning`` does, once for the clipping, optimizer step and update of a gradient step).
 """
 
 from collections.abc import Sequence

@@ -5,7 +5,7 @@ import torch as th
 from stable_baselines3.common.envs import FakeImageEnv
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.common.mlp_forward import MlpForward
+from sb3_cartdqn.common.fast_paths.mlp_forward import MlpForward
 
 
 @pytest.mark.parametrize("activation_fn", [th.nn.ReLU, th.nn.Tanh])

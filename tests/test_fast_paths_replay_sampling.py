@@ -7,7 +7,7 @@ import torch as th
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-from sb3_cartdqn.common.replay import fast_sampling_applies, sample_replay
+from sb3_cartdqn.common.fast_paths.replay_sampling import fast_sampling_applies, sample_replay
 
 
 def _filled_buffer(n_envs: int, size: int = 64, steps: int = 100, **kwargs) -> ReplayBuffer:

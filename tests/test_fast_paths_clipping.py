@@ -3,7 +3,7 @@
 import torch as th
 from torch import nn
 
-from sb3_cartdqn.common.clipping import clip_grad_value
+from sb3_cartdqn.common.fast_paths.clipping import clip_grad_value
 
 
 def test_same_as_torch():
