@@ -31,7 +31,9 @@ myst_enable_extensions = ["colon_fence"]
 
 html_theme = "sphinx_rtd_theme"
 html_title = f"sb3-cartdqn {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+# Tables wrap and long code lines wrap (the theme cuts both off at the column edge)
+html_css_files = ["custom.css"]
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
