@@ -21,6 +21,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_cartdqn import CartDQN, PlotDurationsCallback
 from sb3_cartdqn.common.defaults import TUTORIAL
+from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET
 from sb3_cartdqn.envs import SCREEN_DIFF_GRAY_ID, SCREEN_DIFF_ID
 
 
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict:
         device=args.device,
         verbose=1,
     )
-    eval_env = make_vec_env(env_id, n_envs=1, seed=args.seed + 10_000)
+    eval_env = make_vec_env(env_id, n_envs=1, seed=args.seed + EVAL_SEED_OFFSET)
     callbacks = [
         EvalCallback(
             eval_env,

@@ -25,6 +25,7 @@ from sb3_cartdqn.cartdqn.policies import CartDQNPolicy
 from sb3_cartdqn.common.checks import check_finite, check_hyperparameters, check_total_timesteps
 from sb3_cartdqn.common.clipping import clip_grad_value
 from sb3_cartdqn.common.defaults import TUTORIAL
+from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET
 from sb3_cartdqn.common.exploration import ExponentialEpsilon
 from sb3_cartdqn.common.optim import FusedAdamWStep
 from sb3_cartdqn.common.target_update import soft_update
@@ -233,7 +234,7 @@ class BatchedCartDQN:
             obs_t = th.as_tensor(obs, dtype=th.float32, device=self.device).reshape(self.n_seeds, 1, -1)
             return self.q_net(obs_t).argmax(dim=2).reshape(-1).cpu().numpy()
 
-    def evaluate(self, n_eval_episodes: int = 10, seed_offset: int = 10_000) -> np.ndarray:
+    def evaluate(self, n_eval_episodes: int = 10, seed_offset: int = EVAL_SEED_OFFSET) -> np.ndarray:
         """
         Every seed's greedy policy, all seeds stepped together, as ``python -m sb3_cartdqn.main`` evaluates one model:
         a fresh env reset with ``seed + seed_offset``, then ``evaluate_policy(model, env, n_eval_episodes,
@@ -396,7 +397,7 @@ class BatchedCartDQN:
         log_interval: int = 1000,
         eval_freq: int = 0,
         n_eval_episodes: int = 10,
-        eval_seed_offset: int = 10_000,
+        eval_seed_offset: int = EVAL_SEED_OFFSET,
         eval_callback: Callable[[int, np.ndarray], bool] | None = None,
         checkpoint_freq: int = 0,
         checkpoint_path: str | pathlib.Path | None = None,
