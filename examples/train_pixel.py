@@ -20,6 +20,8 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_cartdqn import CartDQN, PlotDurationsCallback
+from sb3_cartdqn.common.defaults import TUTORIAL
+from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET
 from sb3_cartdqn.envs import SCREEN_DIFF_GRAY_ID, SCREEN_DIFF_ID
 
 
@@ -29,11 +31,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", default="runs/pixel", help="folder for models, logs and plots")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--grayscale", action="store_true", help=f"train on {SCREEN_DIFF_GRAY_ID} (1 x 40 x 90)")
-    parser.add_argument("--batch-size", type=int, default=128, help="minibatch size (tutorial: 128)")
-    parser.add_argument("--buffer-size", type=int, default=10_000, help="replay buffer size (tutorial: 10 000)")
-    parser.add_argument("--train-freq", type=int, default=1, help="env steps per gradient step (tutorial: 1)")
-    parser.add_argument("--learning-rate", type=float, default=1e-4, help="AdamW learning rate")
-    parser.add_argument("--exploration-decay", type=float, default=1000.0, help="epsilon decay constant in env steps")
+    parser.add_argument("--batch-size", type=int, default=TUTORIAL.batch_size, help="minibatch size (the tutorial's)")
+    parser.add_argument("--buffer-size", type=int, default=TUTORIAL.buffer_size, help="replay buffer size (the tutorial's)")
+    parser.add_argument("--train-freq", type=int, default=TUTORIAL.train_freq, help="env steps per gradient step")
+    parser.add_argument("--learning-rate", type=float, default=TUTORIAL.learning_rate, help="AdamW learning rate")
+    parser.add_argument("--exploration-decay", type=float, default=TUTORIAL.exploration_decay, help="epsilon decay, env steps")
     parser.add_argument("--eval-freq", type=int, default=5_000, help="evaluate the greedy policy every N env steps")
     parser.add_argument("--eval-episodes", type=int, default=5, help="episodes per evaluation")
     parser.add_argument("--checkpoint-freq", type=int, default=10_000, help="save a checkpoint every N env steps")
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict:
         device=args.device,
         verbose=1,
     )
-    eval_env = make_vec_env(env_id, n_envs=1, seed=args.seed + 10_000)
+    eval_env = make_vec_env(env_id, n_envs=1, seed=args.seed + EVAL_SEED_OFFSET)
     callbacks = [
         EvalCallback(
             eval_env,

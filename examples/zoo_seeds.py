@@ -22,14 +22,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import gymnasium as gym
-import numpy as np
 import yaml
-from stable_baselines3.common.evaluation import evaluate_policy
-from stable_baselines3.common.monitor import Monitor
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.presets import PRESET_FILES, load_preset, verification_table
+from sb3_cartdqn.common.evaluation import evaluate_greedy, is_solved, solved_threshold, verification_table
+from sb3_cartdqn.presets import PRESET_FILES, load_preset
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
@@ -42,7 +39,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     parser.add_argument("--jobs", type=int, default=1, help="trainings run side by side")
     parser.add_argument("--folder", default="runs/zoo_seeds", help="RL Zoo log folder of the runs")
     parser.add_argument("--eval-episodes", type=int, default=20, help="greedy episodes per final evaluation")
-    parser.add_argument("--threshold", type=float, default=475.0, help="mean return that counts as solved")
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="mean return that counts as solved (default: the env's reward_threshold)"
+    )
     parser.add_argument(
         "--preset", choices=sorted(PRESET_FILES), default=None, help="train with this preset's file (-conf) and budget"
     )
@@ -56,6 +55,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     args = parser.parse_args(own_args)
     if args.budget_factors is not None and args.preset is None:
         parser.error("--budget-factors multiplies a preset's budget: add --preset NAME")
+    args.threshold = solved_threshold(args.env, args.threshold)
     return args, zoo_args
 
 
@@ -78,11 +78,7 @@ def train_and_evaluate(seed: int, args: argparse.Namespace, zoo_args: list[str],
     seconds = time.time() - started
     run = sorted((folder / "cartdqn").glob(f"{args.env}_*"), key=lambda p: int(p.name.rsplit("_", 1)[1]))[-1]
     model = CartDQN.load(run / f"{args.env}.zip", device="cpu")
-    env = Monitor(gym.make(args.env))
-    env.reset(seed=10_000 + seed)
-    returns, _ = evaluate_policy(
-        model, env, n_eval_episodes=args.eval_episodes, deterministic=True, return_episode_rewards=True
-    )
+    returns = evaluate_greedy(model, args.env, seed, args.eval_episodes)
     config = dict(yaml.load((run / args.env / "config.yml").read_text(), Loader=yaml.UnsafeLoader))
     result = {
         "seed": seed,
@@ -92,9 +88,9 @@ def train_and_evaluate(seed: int, args: argparse.Namespace, zoo_args: list[str],
         "env_steps": model.num_timesteps,
         "n_timesteps_config": config["n_timesteps"],
         "n_timesteps": budget or int(config["n_timesteps"]),
-        "mean_return": float(np.mean(returns)),
-        "std_return": float(np.std(returns)),
-        "solved": bool(np.mean(returns) >= args.threshold),
+        "mean_return": float(returns.mean()),
+        "std_return": float(returns.std()),
+        "solved": is_solved(returns.mean(), args.threshold),
     }
     print(
         f"seed {seed}: {model.num_timesteps} env steps in {seconds:.0f} s, final greedy return {result['mean_return']:.1f} "
@@ -117,10 +113,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(lambda task: train_and_evaluate(task[0], args, zoo_args, task[1]), tasks))
     for factor in factors:
-        returns = [round(r["mean_return"], 1) for r in results if r["budget_factor"] == factor]
+        budget = [r for r in results if r["budget_factor"] == factor]
+        returns = [round(r["mean_return"], 1) for r in budget]
         print(
             f"{'' if factor is None else f'{factor:g}x budget: '}solved (mean >= {args.threshold:g} over "
-            f"{args.eval_episodes} greedy episodes): {sum(r >= args.threshold for r in returns)}/{len(returns)} seeds; "
+            f"{args.eval_episodes} greedy episodes): {sum(r['solved'] for r in budget)}/{len(returns)} seeds; "
             f"returns: {returns}"
         )
     folder = Path(args.folder)

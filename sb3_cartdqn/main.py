@@ -14,13 +14,11 @@ import json
 import os
 import time
 
-import gymnasium as gym
 import torch as th
-from stable_baselines3.common.evaluation import evaluate_policy
-from stable_baselines3.common.monitor import Monitor
 
 from sb3_cartdqn import CartDQN, PlotDurationsCallback
-from sb3_cartdqn.batched.__main__ import SOLVED_THRESHOLD, parse_seeds, train_seeds
+from sb3_cartdqn.batched.__main__ import parse_seeds, train_seeds
+from sb3_cartdqn.common.evaluation import evaluate_greedy, solved_threshold
 from sb3_cartdqn.presets import PRESET_FILES, load_preset
 
 
@@ -47,7 +45,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.out is None:
         args.out = os.path.join("runs", args.preset + ("-seeds" if args.seeds is not None else ""))
     if args.seeds is not None:
-        args.threshold = SOLVED_THRESHOLD
+        args.threshold = solved_threshold(args.env)
         return train_seeds(args, preset.kwargs, timesteps, args.out)
     os.makedirs(args.out, exist_ok=True)
 
@@ -65,10 +63,8 @@ def main(argv: list[str] | None = None) -> dict:
     train_seconds = time.perf_counter() - start
     model.save(os.path.join(args.out, "cartdqn_model"))
 
-    eval_env = Monitor(gym.make(args.env))
-    eval_env.reset(seed=args.seed + 10_000)
-    mean_return, std_return = evaluate_policy(model, eval_env, n_eval_episodes=args.eval_episodes, deterministic=True)
-    assert isinstance(mean_return, float) and isinstance(std_return, float)
+    returns = evaluate_greedy(model, args.env, args.seed, args.eval_episodes)
+    mean_return, std_return = float(returns.mean()), float(returns.std())
 
     results = {
         "env": args.env,

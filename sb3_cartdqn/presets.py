@@ -141,29 +141,3 @@ def robust_preset(env_id: str = "CartPole-v1") -> Preset:
     :return: the preset; train with ``CartDQN(preset.policy, env_id, **preset.kwargs).learn(preset.n_timesteps)``
     """
     return load_preset("robust", env_id)
-
-
-def verification_table(results: list[dict[str, Any]], seeds: list[int], threshold: float) -> str:
-    """
-    A markdown table of a preset's verification: one row per seed, one column per budget (the final greedy mean
-    return, ✓ when solved), and the number of seeds solved per budget.
-
-    :param results: one dict per (seed, budget) with ``seed``, ``budget_factor`` (None for the preset's budget),
-        ``n_timesteps``, ``mean_return`` and ``solved``
-    :param seeds: the seeds, in the table's order
-    :param threshold: the mean return that counts as solved
-    :return: the table
-    """
-    budgets = sorted({(r["budget_factor"], r["n_timesteps"]) for r in results}, key=lambda b: b[0] or 1.0)
-    by_key = {(r["seed"], r["budget_factor"]): r for r in results}
-    header = [f"{steps:,} steps" + ("" if factor is None else f" ({factor:g}x)") for factor, steps in budgets]
-    lines = ["| seed | " + " | ".join(header) + " |", "| --- |" + " --- |" * len(budgets)]
-    for seed in seeds:
-        cells = []
-        for factor, _ in budgets:
-            result = by_key[(seed, factor)]
-            cells.append(f"{result['mean_return']:.1f}{' ✓' if result['solved'] else ''}")
-        lines.append(f"| {seed} | " + " | ".join(cells) + " |")
-    solved = [sum(by_key[(seed, factor)]["solved"] for seed in seeds) for factor, _ in budgets]
-    lines.append(f"| solved (≥ {threshold:g}) | " + " | ".join(f"**{n}/{len(seeds)}**" for n in solved) + " |")
-    return "\n".join(lines) + "\n"

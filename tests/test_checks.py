@@ -306,3 +306,14 @@ def test_learn_rejects_negative_or_non_numeric_timesteps(total):
         model.learn(total)
     assert "reset_num_timesteps=False" in str(error.value)
     assert model.num_timesteps == 0
+
+
+@pytest.mark.parametrize("total", [-1, float("nan"), "100"])
+def test_batched_learn_checks_timesteps_as_cartdqn_does(total):
+    from sb3_cartdqn.batched import BatchedCartDQN
+
+    batched = BatchedCartDQN("CartPole-v1", [0, 1])
+    with pytest.raises(ValueError, match=r"BatchedCartDQN\.learn: invalid total_timesteps") as error:
+        batched.learn(total)
+    assert "batched.learn(total - batched.num_timesteps)" in str(error.value)
+    assert batched.num_timesteps == 0

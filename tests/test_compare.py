@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sb3_cartdqn.common.evaluation import first_reaching
 from sb3_cartdqn.compare import build_algorithms, main
 from sb3_cartdqn.compare.algorithms import ALGORITHM_NAMES, linear_exploration_fraction
 from sb3_cartdqn.compare.report import median_to_threshold
-from sb3_cartdqn.compare.run import first_reaching
 
 
 def test_compare_tiny_end_to_end(tmp_path):

@@ -10,17 +10,19 @@ from sb3_contrib import QRDQN
 from stable_baselines3 import DQN
 
 from sb3_cartdqn import CartDQN
+from sb3_cartdqn.common.defaults import TUTORIAL
 from sb3_cartdqn.compare.algorithms import (
     ALGORITHM_NAMES,
-    TUTORIAL_EPS_DECAY,
-    TUTORIAL_EPS_END,
-    TUTORIAL_EPS_START,
     build_algorithms,
     dqn_tutorial_like,
     find_robust_entry,
     linear_exploration_fraction,
     load_zoo_hyperparams,
 )
+
+# The tutorial's exploration: eps(t) = EPS_END + (EPS_START - EPS_END) * exp(-t / EPS_DECAY)
+TUTORIAL_EPS_START, TUTORIAL_EPS_END = TUTORIAL.exploration_initial_eps, TUTORIAL.exploration_final_eps
+TUTORIAL_EPS_DECAY = TUTORIAL.exploration_decay
 
 
 def zoo_entry(algo: str, env_id: str = "CartPole-v1") -> dict:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sb3_cartdqn.compare.algorithms import AlgorithmConfig, cartdqn_tutorial
-from sb3_cartdqn.compare.run import RunTask, first_reaching, run_one
+from sb3_cartdqn.compare.run import RunTask, run_one
 
 
 def make_task(config: AlgorithmConfig, run_dir: str, **kwargs) -> RunTask:
@@ -54,19 +54,14 @@ def test_run_one_reports_a_crash_with_its_traceback(tmp_path):
         assert json.load(file)["status"] == "crashed"
 
 
-def test_first_reaching():
-    assert first_reaching([10.0, 480.0, 300.0, 500.0], 475.0, [1, 2, 3, 4]) == 2.0
-    assert first_reaching([10.0, 20.0], 475.0, [1, 2]) is None
-    assert first_reaching([], 475.0, []) is None
-
-
 def test_run_batched_gives_each_seed_run_ones_result(tmp_path):
     """A batched row: one result per seed, with run_one's fields; the final evaluation is run_one's protocol."""
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.evaluation import evaluate_policy
 
     from sb3_cartdqn import CartDQN
-    from sb3_cartdqn.compare.run import FINAL_EVAL_SEED_OFFSET, BatchedRunTask, run_batched
+    from sb3_cartdqn.common.evaluation import COMPARISON_FINAL_EVAL_SEED_OFFSET as FINAL_EVAL_SEED_OFFSET
+    from sb3_cartdqn.compare.run import BatchedRunTask, run_batched
 
     run_dirs = (str(tmp_path / "a"), str(tmp_path / "b"))
     task = BatchedRunTask(cartdqn_tutorial(), (3, 4), run_dirs, "CartPole-v1", 300, 100, 2, 3, 5.0, save_model=True)

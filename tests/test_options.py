@@ -8,6 +8,7 @@ import torch as th
 from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
 
 from sb3_cartdqn import CartDQN
+from sb3_cartdqn.batched.trainer import BatchedCartDQN
 from sb3_cartdqn.cartdqn.policies import DuelingQNetwork
 
 OPTIONS = dict(double_q=True, n_steps=3, policy_kwargs=dict(dueling=True))
@@ -56,3 +57,20 @@ def test_save_load_keeps_defaults(tmp_path):
 def test_bad_values_name_the_fix(kwargs, message):
     with pytest.raises(ValueError, match=message):
         CartDQN("MlpPolicy", "CartPole-v1", device="cpu", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(double_q=1), "invalid double_q=1: it must be True or False"),
+        (dict(n_steps=0), "invalid n_steps=0: it must be an integer >= 1"),
+        (dict(n_steps=2.5), "invalid n_steps=2.5: it must be an integer >= 1"),
+        (dict(n_steps=True), "invalid n_steps=True"),
+        (dict(policy_kwargs=dict(dueling=1)), r"invalid policy_kwargs\['dueling'\]=1: it must be True or False"),
+        (dict(tau=0.0), "invalid tau=0.0"),
+    ],
+)
+def test_batched_trainer_checks_options_as_cartdqn_does(kwargs, message):
+    # One validation of every option: BatchedCartDQN runs CartDQN's checks, with CartDQN's messages
+    with pytest.raises(ValueError, match=message):
+        BatchedCartDQN("CartPole-v1", [0, 1], **kwargs)

@@ -9,7 +9,7 @@ preset's verification on the held-out seeds, every seed of a budget trained toge
     python -m sb3_cartdqn.batched --preset robust --seeds 100-119 --budget-factors 1 2 --out runs/robust-batched
 
 Each seed is evaluated as ``python -m sb3_cartdqn.main`` evaluates one (``evaluate_policy(deterministic=True)`` on a
-fresh env reset with ``seed + 10_000``), all seeds at once (``BatchedCartDQN.evaluate``: the same episodes).
+fresh env reset with ``seed + EVAL_SEED_OFFSET``), all seeds at once (``BatchedCartDQN.evaluate``: the same episodes).
 Writes ``seed_<s>.zip`` per seed, ``results.json`` and one TensorBoard run per seed under ``tb/`` (in ``x<factor>/``
 per budget with ``--budget-factors``), and ``summary.md``: a table of the final returns, one column per budget.
 """
@@ -25,10 +25,8 @@ from typing import Any
 import torch as th
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
-from sb3_cartdqn.presets import PRESET_FILES, load_preset, verification_table
-
-#: Mean greedy return that counts as solved (CartPole-v1's reward threshold)
-SOLVED_THRESHOLD = 475.0
+from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET, is_solved, solved_threshold, verification_table
+from sb3_cartdqn.presets import PRESET_FILES, load_preset
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -56,12 +54,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--budget-factors", type=float, nargs="+", default=None, help="train at these multiples of the budget (e.g. 1 2)"
     )
     parser.add_argument("--eval-episodes", type=int, default=20, help="greedy evaluation episodes per seed")
-    parser.add_argument("--threshold", type=float, default=SOLVED_THRESHOLD, help="mean return that counts as solved")
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="mean return that counts as solved (default: the env's reward_threshold)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--device", default="cpu", help="torch device")
     parser.add_argument("--out", default="runs/batched", help="output folder")
     parser.add_argument("--no-progress-bar", action="store_true", help="hide the progress bar")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.threshold = solved_threshold(args.env, args.threshold)
+    return args
 
 
 def train_seeds(
@@ -90,7 +92,7 @@ def train_seeds(
     train_seconds = time.perf_counter() - start
 
     # All seeds at once: the same episodes as evaluate_policy on each saved model (tests/test_batched_cli.py)
-    returns = batched.evaluate(args.eval_episodes, seed_offset=10_000)
+    returns = batched.evaluate(args.eval_episodes, seed_offset=EVAL_SEED_OFFSET)
     paths = batched.save_seeds(out)
     per_seed = []
     for index, seed in enumerate(args.seeds):
@@ -103,7 +105,7 @@ def train_seeds(
                 "episodes": len(batched.episode_returns[index]),
                 "eval_mean_return": mean_return,
                 "eval_std_return": std_return,
-                "solved": mean_return >= args.threshold,
+                "solved": is_solved(mean_return, args.threshold),
                 "model": str(paths[index]),
             }
         )

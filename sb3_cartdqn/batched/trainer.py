@@ -21,7 +21,9 @@ from sb3_cartdqn.batched.networks import StackedMlp
 from sb3_cartdqn.batched.replay import StackedBatch, StackedReplay
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy
-from sb3_cartdqn.common.checks import check_finite, check_hyperparameters
+from sb3_cartdqn.common.checks import check_finite, check_hyperparameters, check_total_timesteps
+from sb3_cartdqn.common.defaults import TUTORIAL
+from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET
 from sb3_cartdqn.common.exploration import ExponentialEpsilon, epsilon_greedy
 from sb3_cartdqn.common.fast_paths import FastPaths
 from sb3_cartdqn.common.q_learning import chosen_q_values, gradient_step, q_target, td_loss
@@ -85,20 +87,20 @@ class BatchedCartDQN:
         self,
         env: str,
         seeds: Sequence[int],
-        learning_rate: float | Schedule = 1e-4,
-        buffer_size: int = 10_000,
-        learning_starts: int = 128,
-        batch_size: int = 128,
-        tau: float = 0.005,
-        gamma: float = 0.99,
-        train_freq: int | tuple[int, str] = 1,
-        gradient_steps: int = 1,
-        exploration_initial_eps: float = 0.9,
-        exploration_final_eps: float = 0.05,
-        exploration_decay: float = 1000.0,
-        clip_grad_value: float | None = 100.0,
-        n_steps: int = 1,
-        double_q: bool = False,
+        learning_rate: float | Schedule = TUTORIAL.learning_rate,
+        buffer_size: int = TUTORIAL.buffer_size,
+        learning_starts: int = TUTORIAL.learning_starts,
+        batch_size: int = TUTORIAL.batch_size,
+        tau: float = TUTORIAL.tau,
+        gamma: float = TUTORIAL.gamma,
+        train_freq: int | tuple[int, str] = TUTORIAL.train_freq,
+        gradient_steps: int = TUTORIAL.gradient_steps,
+        exploration_initial_eps: float = TUTORIAL.exploration_initial_eps,
+        exploration_final_eps: float = TUTORIAL.exploration_final_eps,
+        exploration_decay: float = TUTORIAL.exploration_decay,
+        clip_grad_value: float | None = TUTORIAL.clip_grad_value,
+        n_steps: int = TUTORIAL.n_steps,
+        double_q: bool = TUTORIAL.double_q,
         check_finite: bool = True,
         stats_window_size: int = 100,
         policy_kwargs: dict[str, Any] | None = None,
@@ -139,10 +141,10 @@ class BatchedCartDQN:
             policy_kwargs=policy_kwargs,
         )
         check_hyperparameters(
-            **{key: value for key, value in self.hyperparameters.items() if key not in ("check_finite", "policy_kwargs")}
+            **{key: value for key, value in self.hyperparameters.items() if key not in ("check_finite", "policy_kwargs")},
+            double_q=double_q,
+            n_steps=n_steps,
         )
-        if not isinstance(n_steps, int) or n_steps < 1:
-            raise ValueError(f"n_steps must be an int >= 1 (1: one-step targets), got {n_steps!r}.")
         self.n_steps = n_steps
         self.double_q = bool(double_q)
         self.learning_starts = learning_starts
@@ -232,7 +234,7 @@ class BatchedCartDQN:
             obs_t = th.as_tensor(obs, dtype=th.float32, device=self.device).reshape(self.n_seeds, 1, -1)
             return self.q_net(obs_t).argmax(dim=2).reshape(-1).cpu().numpy()
 
-    def evaluate(self, n_eval_episodes: int = 10, seed_offset: int = 10_000) -> np.ndarray:
+    def evaluate(self, n_eval_episodes: int = 10, seed_offset: int = EVAL_SEED_OFFSET) -> np.ndarray:
         """
         Every seed's greedy policy, all seeds stepped together, as ``python -m sb3_cartdqn.main`` evaluates one model:
         a fresh env reset with ``seed + seed_offset``, then ``evaluate_policy(model, env, n_eval_episodes,
@@ -391,7 +393,7 @@ class BatchedCartDQN:
         log_interval: int = 1000,
         eval_freq: int = 0,
         n_eval_episodes: int = 10,
-        eval_seed_offset: int = 10_000,
+        eval_seed_offset: int = EVAL_SEED_OFFSET,
         eval_callback: Callable[[int, np.ndarray], bool] | None = None,
         checkpoint_freq: int = 0,
         checkpoint_path: str | pathlib.Path | None = None,
@@ -422,8 +424,7 @@ class BatchedCartDQN:
         :param checkpoint_path: the folder of those checkpoints (needed with ``checkpoint_freq``)
         :return: self
         """
-        if total_timesteps < 0:
-            raise ValueError(f"total_timesteps must be >= 0, got {total_timesteps}.")
+        check_total_timesteps(total_timesteps, "BatchedCartDQN", "batched.learn(total - batched.num_timesteps)")
         if checkpoint_freq > 0 and checkpoint_path is None:
             raise ValueError("learn(checkpoint_freq=...) needs checkpoint_path, the folder to write the checkpoints to.")
         self._setup_learn()

@@ -22,6 +22,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from sb3_cartdqn import CartDQN
 from sb3_cartdqn.benchmarks.output import write_json
+from sb3_cartdqn.common.defaults import TUTORIAL
 
 
 def read_memory_kib(status_path: str = "/proc/self/status") -> dict[str, int]:
@@ -126,7 +127,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=1_000_000, help="environment steps to train for")
     parser.add_argument("--report-every", type=int, default=100_000, help="report memory every N env steps")
-    parser.add_argument("--buffer-size", type=int, default=10_000, help="replay capacity (tutorial: 10_000)")
+    parser.add_argument("--buffer-size", type=int, default=TUTORIAL.buffer_size, help="replay capacity (the tutorial's)")
     parser.add_argument("--n-envs", type=int, default=1, help="parallel CartPole envs (DummyVecEnv)")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--out", default=None, help="write the reports as JSON to this file")

@@ -42,8 +42,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from sb3_cartdqn.benchmarks.output import write_json
+from sb3_cartdqn.common.defaults import TUTORIAL, tutorial_dqn_kwargs
 
-BATCH_SIZE, GAMMA, EPS_START, EPS_END, EPS_DECAY, TAU, LR = 128, 0.99, 0.9, 0.05, 1000, 0.005, 1e-4
+# The tutorial's constants under the names its code uses (the ``tutorial`` variant is that code)
+BATCH_SIZE, GAMMA, TAU, LR = TUTORIAL.batch_size, TUTORIAL.gamma, TUTORIAL.tau, TUTORIAL.learning_rate
+EPS_START, EPS_END, EPS_DECAY = TUTORIAL.exploration_initial_eps, TUTORIAL.exploration_final_eps, TUTORIAL.exploration_decay
 ENV_ID = "CartPole-v1"
 
 
@@ -69,22 +72,7 @@ def bench_cartdqn(steps: int, warmup: int, seed: int = 0) -> float:
 
 def sb3_dqn_tutorial_kwargs() -> dict[str, Any]:
     """Stock SB3 DQN set as close to the tutorial as SB3 allows (it clips by norm; the bound is set out of reach)."""
-    return dict(
-        learning_rate=LR,
-        buffer_size=10_000,
-        learning_starts=BATCH_SIZE,
-        batch_size=BATCH_SIZE,
-        tau=TAU,
-        gamma=GAMMA,
-        train_freq=1,
-        gradient_steps=1,
-        target_update_interval=1,
-        exploration_initial_eps=EPS_START,
-        exploration_final_eps=EPS_END,
-        exploration_fraction=0.1,
-        max_grad_norm=1e10,
-        policy_kwargs=dict(net_arch=[128, 128], optimizer_class=th.optim.AdamW, optimizer_kwargs=dict(amsgrad=True)),
-    )
+    return tutorial_dqn_kwargs(exploration_fraction=0.1)
 
 
 def bench_sb3_dqn(steps: int, warmup: int, seed: int = 0) -> float:
@@ -134,7 +122,7 @@ def bench_tutorial(steps: int, warmup: int, seed: int = 0) -> float:
     policy_net, target_net = _TutorialDQN(len(state_np), n_actions), _TutorialDQN(len(state_np), n_actions)
     target_net.load_state_dict(policy_net.state_dict())
     optimizer = th.optim.AdamW(policy_net.parameters(), lr=LR, amsgrad=True)
-    memory: deque = deque(maxlen=10_000)
+    memory: deque = deque(maxlen=TUTORIAL.buffer_size)
     steps_done = 0
 
     def select_action(state: th.Tensor) -> th.Tensor:
@@ -209,7 +197,7 @@ def bench_floor(steps: int, warmup: int, seed: int = 0) -> float:
     params: list[th.Tensor] = list(q_net.parameters())
     target_params: list[th.Tensor] = list(target.parameters())
     optimizer = th.optim.AdamW(params, lr=LR, amsgrad=True, fused=True)
-    capacity = 10_000
+    capacity = TUTORIAL.buffer_size
     observations, next_observations = th.zeros(capacity, 4), th.zeros(capacity, 4)
     actions, rewards, dones = th.zeros(capacity, 1, dtype=th.long), th.zeros(capacity, 1), th.zeros(capacity, 1)
     pos, size = 0, 0

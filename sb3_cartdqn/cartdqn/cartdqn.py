@@ -12,6 +12,7 @@ from stable_baselines3.dqn.policies import QNetwork
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy, check_policy_spaces
 from sb3_cartdqn.common.checked_algorithm import CheckedOffPolicyAlgorithm
 from sb3_cartdqn.common.checks import check_action_space, check_hyperparameters, check_n_step_buffer, check_n_step_spaces
+from sb3_cartdqn.common.defaults import TUTORIAL
 from sb3_cartdqn.common.exploration import ExponentialEpsilon, epsilon_greedy
 from sb3_cartdqn.common.fast_paths import FastPaths, copy_buffers
 from sb3_cartdqn.common.q_learning import chosen_q_values, gradient_step, q_target, td_loss
@@ -94,23 +95,23 @@ class CartDQN(CheckedOffPolicyAlgorithm):
         self,
         policy: str | type[CartDQNPolicy],
         env: GymEnv | str,
-        learning_rate: float | Schedule = 1e-4,
-        buffer_size: int = 10_000,
-        learning_starts: int = 128,
-        batch_size: int = 128,
-        tau: float = 0.005,
-        gamma: float = 0.99,
-        train_freq: int | tuple[int, str] = 1,
-        gradient_steps: int = 1,
+        learning_rate: float | Schedule = TUTORIAL.learning_rate,
+        buffer_size: int = TUTORIAL.buffer_size,
+        learning_starts: int = TUTORIAL.learning_starts,
+        batch_size: int = TUTORIAL.batch_size,
+        tau: float = TUTORIAL.tau,
+        gamma: float = TUTORIAL.gamma,
+        train_freq: int | tuple[int, str] = TUTORIAL.train_freq,
+        gradient_steps: int = TUTORIAL.gradient_steps,
         replay_buffer_class: type[ReplayBuffer] | None = None,
         replay_buffer_kwargs: dict[str, Any] | None = None,
         optimize_memory_usage: bool = False,
-        exploration_initial_eps: float = 0.9,
-        exploration_final_eps: float = 0.05,
-        exploration_decay: float = 1000.0,
-        double_q: bool = False,
-        n_steps: int = 1,
-        clip_grad_value: float | None = 100.0,
+        exploration_initial_eps: float = TUTORIAL.exploration_initial_eps,
+        exploration_final_eps: float = TUTORIAL.exploration_final_eps,
+        exploration_decay: float = TUTORIAL.exploration_decay,
+        double_q: bool = TUTORIAL.double_q,
+        n_steps: int = TUTORIAL.n_steps,
+        clip_grad_value: float | None = TUTORIAL.clip_grad_value,
         check_finite: bool = True,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,

@@ -20,13 +20,14 @@ from torch import nn
 
 from sb3_cartdqn.common.checks import check_options
 from sb3_cartdqn.common.data_codec import allow_class
+from sb3_cartdqn.common.defaults import TUTORIAL
 from sb3_cartdqn.common.policy_io import load_policy, save_policy
 from sb3_cartdqn.common.torch_layers import TutorialCNN
 
 SelfCartDQNPolicy = TypeVar("SelfCartDQNPolicy", bound="CartDQNPolicy")
 
 #: The tutorial's hidden layers: ``Linear(n_obs, 128) -> ReLU -> Linear(128, 128) -> ReLU -> Linear(128, n_actions)``.
-TUTORIAL_NET_ARCH = [128, 128]
+TUTORIAL_NET_ARCH = list(TUTORIAL.net_arch)
 
 
 def tutorial_optimizer_kwargs(
@@ -45,7 +46,7 @@ def tutorial_optimizer_kwargs(
     """
     kwargs = dict(optimizer_kwargs or {})
     if optimizer_class is th.optim.AdamW:
-        kwargs = {"amsgrad": True, "fused": True, **kwargs}
+        kwargs = {"amsgrad": TUTORIAL.amsgrad, "fused": True, **kwargs}
     return kwargs
 
 

@@ -6,6 +6,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from sb3_cartdqn.common.defaults import TUTORIAL
+
 
 def _fail(name: str, value: Any, allowed: str) -> None:
     raise ValueError(f"CartDQN: invalid {name}={value!r}: {allowed}.")
@@ -21,9 +23,9 @@ def _is_real(value: Any) -> bool:
 
 def check_hyperparameters(
     *,
-    learning_rate: Any = 1e-4,
-    train_freq: Any = 1,
-    gradient_steps: int = 1,
+    learning_rate: Any = TUTORIAL.learning_rate,
+    train_freq: Any = TUTORIAL.train_freq,
+    gradient_steps: int = TUTORIAL.gradient_steps,
     stats_window_size: int = 100,
     learning_starts: int,
     batch_size: int,
@@ -34,8 +36,8 @@ def check_hyperparameters(
     exploration_final_eps: float,
     exploration_decay: float,
     clip_grad_value: float | None,
-    double_q: bool = False,
-    n_steps: int = 1,
+    double_q: bool = TUTORIAL.double_q,
+    n_steps: int = TUTORIAL.n_steps,
 ) -> None:
     """
     Raise ``ValueError`` naming the parameter and its allowed values if any hyperparameter is out of range.
@@ -62,32 +64,45 @@ def check_hyperparameters(
         _fail(
             "learning_rate",
             learning_rate,
-            "it must be a finite number > 0 or a schedule, e.g. lambda progress: 1e-4 * progress (tutorial: 1e-4)",
+            "it must be a finite number > 0 or a schedule, e.g. lambda progress: 1e-4 * progress "
+            f"(tutorial: {TUTORIAL.learning_rate:g})",
         )
     check_train_freq(train_freq)
     if not _is_int(gradient_steps) or (gradient_steps < 1 and gradient_steps != -1):
         _fail(
             "gradient_steps",
             gradient_steps,
-            "it must be an integer >= 1, or -1 for as many gradient steps as env steps collected (tutorial: 1)",
+            "it must be an integer >= 1, or -1 for as many gradient steps as env steps collected "
+            f"(tutorial: {TUTORIAL.gradient_steps})",
         )
     if not _is_int(stats_window_size) or stats_window_size < 1:
         _fail("stats_window_size", stats_window_size, "the logging window must be an integer >= 1 episodes (default 100)")
     if not _is_int(buffer_size) or buffer_size < 1:
-        _fail("buffer_size", buffer_size, "the replay buffer capacity must be an integer >= 1 (tutorial: 10_000)")
+        _fail(
+            "buffer_size",
+            buffer_size,
+            f"the replay buffer capacity must be an integer >= 1 (tutorial: {TUTORIAL.buffer_size:_})",
+        )
     if not _is_int(batch_size) or batch_size < 1:
-        _fail("batch_size", batch_size, "the minibatch size must be an integer >= 1 (tutorial: 128)")
+        _fail("batch_size", batch_size, f"the minibatch size must be an integer >= 1 (tutorial: {TUTORIAL.batch_size})")
     if batch_size > buffer_size:
         _fail("batch_size", batch_size, f"it must not exceed buffer_size={buffer_size}; lower batch_size or raise buffer_size")
     if not _is_int(learning_starts) or learning_starts < 0:
-        _fail("learning_starts", learning_starts, "it must be an integer >= 0 (tutorial: 128, one batch)")
+        _fail(
+            "learning_starts", learning_starts, f"it must be an integer >= 0 (tutorial: {TUTORIAL.learning_starts}, one batch)"
+        )
     if not _is_real(tau) or not 0.0 < tau <= 1.0:
-        _fail("tau", tau, "the soft update coefficient must lie in (0, 1]; 1 is a hard copy (tutorial: 0.005)")
+        _fail("tau", tau, f"the soft update coefficient must lie in (0, 1]; 1 is a hard copy (tutorial: {TUTORIAL.tau})")
     if not _is_real(gamma) or not 0.0 <= gamma <= 1.0:
-        _fail("gamma", gamma, "the discount factor must lie in [0, 1] (tutorial: 0.99)")
+        _fail("gamma", gamma, f"the discount factor must lie in [0, 1] (tutorial: {TUTORIAL.gamma})")
     for name, eps in (("exploration_initial_eps", exploration_initial_eps), ("exploration_final_eps", exploration_final_eps)):
         if not _is_real(eps) or not 0.0 <= eps <= 1.0:
-            _fail(name, eps, "a probability must lie in [0, 1] (tutorial: initial 0.9, final 0.05)")
+            _fail(
+                name,
+                eps,
+                "a probability must lie in [0, 1] "
+                f"(tutorial: initial {TUTORIAL.exploration_initial_eps}, final {TUTORIAL.exploration_final_eps})",
+            )
     if exploration_initial_eps < exploration_final_eps:
         _fail(
             "exploration_initial_eps",
@@ -95,13 +110,21 @@ def check_hyperparameters(
             f"it must be >= exploration_final_eps={exploration_final_eps} (epsilon decays from initial to final)",
         )
     if not _is_real(exploration_decay) or not exploration_decay > 0:
-        _fail("exploration_decay", exploration_decay, "the decay constant must be > 0 env steps (tutorial: 1000)")
+        _fail(
+            "exploration_decay",
+            exploration_decay,
+            f"the decay constant must be > 0 env steps (tutorial: {TUTORIAL.exploration_decay:g})",
+        )
     if clip_grad_value is not None and (not _is_real(clip_grad_value) or not clip_grad_value > 0):
-        _fail("clip_grad_value", clip_grad_value, "the gradient value clip must be > 0, or None to disable (tutorial: 100)")
+        _fail(
+            "clip_grad_value",
+            clip_grad_value,
+            f"the gradient value clip must be > 0, or None to disable (tutorial: {TUTORIAL.clip_grad_value:g})",
+        )
     check_options(double_q=double_q, n_steps=n_steps)
 
 
-def check_options(*, double_q: Any = False, n_steps: Any = 1, dueling: Any = False) -> None:
+def check_options(*, double_q: Any = TUTORIAL.double_q, n_steps: Any = TUTORIAL.n_steps, dueling: Any = False) -> None:
     """
     Raise ``ValueError`` if an option beyond the tutorial has a value of the wrong kind.
 
@@ -188,21 +211,27 @@ def check_train_freq(train_freq: Any) -> None:
         _fail(
             "train_freq",
             train_freq,
-            'it must be an integer >= 1 (env steps) or a tuple like (1, "step") or (2, "episode") (tutorial: 1)',
+            'it must be an integer >= 1 (env steps) or a tuple like (1, "step") or (2, "episode") '
+            f"(tutorial: {TUTORIAL.train_freq})",
         )
 
 
-def check_total_timesteps(total_timesteps: Any) -> None:
+def check_total_timesteps(
+    total_timesteps: Any,
+    learner: str = "CartDQN",
+    resume: str = "model.learn(total - model.num_timesteps, reset_num_timesteps=False)",
+) -> None:
     """
     ``learn(0)`` is a no-op (useful when resuming a run that already finished); negative or non-numeric counts are errors.
 
     :param total_timesteps: the argument given to ``learn``
+    :param learner: the class whose ``learn`` got it (for the message)
+    :param resume: how that class continues a run (for the message)
     """
     if not _is_real(total_timesteps) or not 0 <= total_timesteps < math.inf:
         raise ValueError(
-            f"CartDQN.learn: invalid total_timesteps={total_timesteps!r}: it must be a number of env steps >= 0. "
-            "To continue a run, pass the steps still to do, e.g. model.learn(total - model.num_timesteps, "
-            "reset_num_timesteps=False)."
+            f"{learner}.learn: invalid total_timesteps={total_timesteps!r}: it must be a number of env steps >= 0. "
+            f"To continue a run, pass the steps still to do, e.g. {resume}."
         )
 
 

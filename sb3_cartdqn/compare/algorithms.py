@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch as th
 import yaml
 from rl_zoo3.exp_manager import ExperimentManager
 from rl_zoo3.utils import ALGOS
@@ -24,13 +23,9 @@ from stable_baselines3 import DQN
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
+from sb3_cartdqn.common.defaults import TUTORIAL, tutorial_dqn_kwargs
 
 ALGORITHM_NAMES = ("cartdqn-tutorial", "cartdqn-robust", "dqn-tutorial-like", "dqn-zoo", "dqn-zoo-nstep3", "qrdqn-zoo")
-
-# The tutorial's exploration: eps(t) = EPS_END + (EPS_START - EPS_END) * exp(-t / EPS_DECAY)
-TUTORIAL_EPS_START = 0.9
-TUTORIAL_EPS_END = 0.05
-TUTORIAL_EPS_DECAY = 1000.0
 
 # Zoo keys that change the environment or add callbacks: the comparison uses one env pipeline for all algorithms
 _UNSUPPORTED_ZOO_KEYS = ("normalize", "env_wrapper", "vec_env_wrapper", "frame_stack", "callback")
@@ -115,7 +110,7 @@ def jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def linear_exploration_fraction(total_timesteps: int, decay: float = TUTORIAL_EPS_DECAY) -> float:
+def linear_exploration_fraction(total_timesteps: int, decay: float = TUTORIAL.exploration_decay) -> float:
     """
     SB3 DQN's ``exploration_fraction`` whose linear schedule (from ``EPS_START`` to ``EPS_END``) explores as much
     as the tutorial's exponential one: the area of ``eps(t) - EPS_END`` is ``(EPS_START - EPS_END) * decay`` for the
@@ -151,22 +146,7 @@ def dqn_tutorial_like(total_timesteps: int) -> AlgorithmConfig:
     :return: the configuration
     """
     fraction = linear_exploration_fraction(total_timesteps)
-    kwargs: dict[str, Any] = dict(
-        learning_rate=1e-4,
-        buffer_size=10_000,
-        learning_starts=128,
-        batch_size=128,
-        tau=0.005,
-        gamma=0.99,
-        train_freq=1,
-        gradient_steps=1,
-        target_update_interval=1,
-        exploration_initial_eps=TUTORIAL_EPS_START,
-        exploration_final_eps=TUTORIAL_EPS_END,
-        exploration_fraction=fraction,
-        max_grad_norm=1e10,
-        policy_kwargs=dict(net_arch=[128, 128], optimizer_class=th.optim.AdamW, optimizer_kwargs=dict(amsgrad=True)),
-    )
+    kwargs = tutorial_dqn_kwargs(fraction)
     notes = (
         f"linear eps 0.9 -> 0.05 over {fraction * total_timesteps:.0f} steps (exploration_fraction={fraction:.4g}): "
         "same area as the tutorial's exponential (decay 1000), crossing it at ~1594 steps; "

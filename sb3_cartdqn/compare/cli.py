@@ -20,21 +20,14 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from importlib.metadata import version
 from typing import Any
 
-import gymnasium as gym
 import torch as th
 from tqdm.auto import tqdm
 
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
+from sb3_cartdqn.common.evaluation import COMPARISON_EVAL_SEED_OFFSET, COMPARISON_FINAL_EVAL_SEED_OFFSET, solved_threshold
 from sb3_cartdqn.compare.algorithms import ALGORITHM_NAMES, AlgorithmConfig, build_algorithms
 from sb3_cartdqn.compare.report import write_report
-from sb3_cartdqn.compare.run import (
-    EVAL_SEED_OFFSET,
-    FINAL_EVAL_SEED_OFFSET,
-    BatchedRunTask,
-    RunTask,
-    run_batched,
-    run_one,
-)
+from sb3_cartdqn.compare.run import BatchedRunTask, RunTask, run_batched, run_one
 
 PACKAGES = ("sb3-cartdqn", "stable-baselines3", "sb3-contrib", "rl-zoo3", "gymnasium", "torch", "numpy")
 
@@ -77,20 +70,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.out is None:
         args.out = os.path.join("results", time.strftime("compare-%Y%m%d-%H%M%S"))
     return args
-
-
-def solved_threshold(env_id: str, threshold: float | None) -> float:
-    """
-    :param env_id: the env id
-    :param threshold: the user's threshold, if any
-    :return: the threshold, else the env's registered ``reward_threshold``
-    """
-    if threshold is not None:
-        return threshold
-    registered = gym.spec(env_id).reward_threshold
-    if registered is None:
-        raise ValueError(f"{env_id} registers no reward_threshold: pass --solved-threshold")
-    return float(registered)
 
 
 def _init_worker() -> None:
@@ -237,8 +216,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "eval_freq": args.eval_freq,
         "eval_episodes": args.eval_episodes,
         "final_eval_episodes": args.final_eval_episodes,
-        "eval_seed_offset": EVAL_SEED_OFFSET,
-        "final_eval_seed_offset": FINAL_EVAL_SEED_OFFSET,
+        "eval_seed_offset": COMPARISON_EVAL_SEED_OFFSET,
+        "final_eval_seed_offset": COMPARISON_FINAL_EVAL_SEED_OFFSET,
         "solved_threshold": threshold,
         "jobs": args.jobs,
         "batched_rows": [task.algorithm.name for task in tasks if isinstance(task, BatchedRunTask)],

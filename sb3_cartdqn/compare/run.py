@@ -17,11 +17,13 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
+from sb3_cartdqn.common.evaluation import (
+    COMPARISON_EVAL_SEED_OFFSET,
+    COMPARISON_FINAL_EVAL_SEED_OFFSET,
+    first_reaching,
+    is_solved,
+)
 from sb3_cartdqn.compare.algorithms import AlgorithmConfig
-
-# Seed offsets of the evaluation envs, so that they never replay the training env's episodes
-EVAL_SEED_OFFSET = 1_000
-FINAL_EVAL_SEED_OFFSET = 2_000
 
 
 class TimedEvalCallback(EvalCallback):
@@ -113,15 +115,16 @@ class BatchedRunTask:
     save_model: bool = False
 
 
-def first_reaching(values: list[float], threshold: float, at: list[float]) -> float | None:
+def first_solved(curve: dict[str, list[float]], threshold: float) -> dict[str, float | None]:
     """
-    :param values: evaluation means, in order
-    :param threshold: the level to reach
-    :param at: the position (env steps, seconds) of each evaluation
-    :return: the position of the first evaluation with ``value >= threshold``, or None if none reached it
+    :param curve: a run's evaluations (:func:`evaluation_curve`)
+    :param threshold: the solved threshold
+    :return: the env steps and the training seconds at the first evaluation that reached it (None if none did)
     """
-    reached = np.flatnonzero(np.asarray(values, dtype=np.float64) >= threshold)
-    return float(at[reached[0]]) if len(reached) else None
+    return {
+        "first_solved_timesteps": first_reaching(curve["mean_return"], threshold, curve["timesteps"]),
+        "first_solved_train_seconds": first_reaching(curve["mean_return"], threshold, curve["train_seconds"]),
+    }
 
 
 def finished_run(
@@ -135,7 +138,7 @@ def finished_run(
 ) -> dict[str, Any]:
     """
     The final evaluation of a run's last policy (``n_episodes`` greedy episodes on an env seeded
-    ``seed + FINAL_EVAL_SEED_OFFSET``) and the fields of a finished run.
+    ``seed + COMPARISON_FINAL_EVAL_SEED_OFFSET``) and the fields of a finished run.
 
     :param model: the trained model
     :param env_id: the env id
@@ -146,7 +149,7 @@ def finished_run(
     :param env_kwargs: keyword arguments of ``gym.make``
     :return: the result's fields: status, steps, timings, final returns, solved
     """
-    final_env = make_vec_env(env_id, n_envs=1, seed=seed + FINAL_EVAL_SEED_OFFSET, env_kwargs=env_kwargs)
+    final_env = make_vec_env(env_id, n_envs=1, seed=seed + COMPARISON_FINAL_EVAL_SEED_OFFSET, env_kwargs=env_kwargs)
     returns, _ = evaluate_policy(model, final_env, n_eval_episodes=n_episodes, deterministic=True, return_episode_rewards=True)
     final_returns = np.asarray(returns, dtype=np.float64)
     return dict(
@@ -158,7 +161,7 @@ def finished_run(
         final_mean_return=float(final_returns.mean()),
         final_std_return=float(final_returns.std()),
         final_returns=final_returns.tolist(),
-        solved=bool(final_returns.mean() >= threshold),
+        solved=is_solved(final_returns.mean(), threshold),
     )
 
 
@@ -180,7 +183,9 @@ def run_one(task: RunTask) -> dict[str, Any]:
         env = make_vec_env(
             task.env_id, n_envs=config.n_envs, seed=task.seed, monitor_dir=task.run_dir, env_kwargs=config.env_kwargs
         )
-        eval_env = make_vec_env(task.env_id, n_envs=1, seed=task.seed + EVAL_SEED_OFFSET, env_kwargs=config.env_kwargs)
+        eval_env = make_vec_env(
+            task.env_id, n_envs=1, seed=task.seed + COMPARISON_EVAL_SEED_OFFSET, env_kwargs=config.env_kwargs
+        )
         model = config.algo_class(config.policy, env, seed=task.seed, device=task.device, verbose=0, **config.kwargs)  # type: ignore[call-arg]
         eval_callback = TimedEvalCallback(
             eval_env,
@@ -205,9 +210,7 @@ def run_one(task: RunTask) -> dict[str, Any]:
     except Exception:
         result.update(status="crashed", error=traceback.format_exc(), learn_seconds=time.perf_counter() - learn_start)
     result["evaluations"] = evaluation_curve(eval_callback)
-    curve = result["evaluations"]
-    result["first_solved_timesteps"] = first_reaching(curve["mean_return"], task.solved_threshold, curve["timesteps"])
-    result["first_solved_train_seconds"] = first_reaching(curve["mean_return"], task.solved_threshold, curve["train_seconds"])
+    result.update(first_solved(result["evaluations"], task.solved_threshold))
     with open(os.path.join(task.run_dir, "result.json"), "w") as file:
         json.dump(result, file, indent=2)
     return result
@@ -218,7 +221,7 @@ def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
     Train the row's seeds together, then evaluate each seed's last policy as :func:`run_one` does (the seed exported
     as a CartDQN model, ``evaluate_policy`` on the same final-evaluation env). The evaluations during training are
     ``BatchedCartDQN``'s, every ``eval_freq`` steps, of all seeds at once: each on a fresh env reset with
-    ``seed + EVAL_SEED_OFFSET`` (``run_one``'s ``EvalCallback`` keeps one such env going from evaluation to
+    ``seed + COMPARISON_EVAL_SEED_OFFSET`` (``run_one``'s ``EvalCallback`` keeps one such env going from evaluation to
     evaluation). The seconds are the batch's: a seed's seconds to the threshold are the time all the seeds together
     had trained by then (evaluations excluded).
 
@@ -243,7 +246,7 @@ def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
             task.timesteps,
             eval_freq=task.eval_freq,
             n_eval_episodes=task.eval_episodes,
-            eval_seed_offset=EVAL_SEED_OFFSET,
+            eval_seed_offset=COMPARISON_EVAL_SEED_OFFSET,
         )
         learn_seconds = time.perf_counter() - learn_start
         train_seconds = learn_seconds - batched.eval_seconds
@@ -268,10 +271,7 @@ def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
                 result.update(status="crashed", error=error, learn_seconds=time.perf_counter() - learn_start)
     for result, curve in zip(results, curves, strict=True):
         result["evaluations"] = curve
-        result["first_solved_timesteps"] = first_reaching(curve["mean_return"], task.solved_threshold, curve["timesteps"])
-        result["first_solved_train_seconds"] = first_reaching(
-            curve["mean_return"], task.solved_threshold, curve["train_seconds"]
-        )
+        result.update(first_solved(curve, task.solved_threshold))
         os.makedirs(result["run_dir"], exist_ok=True)
         with open(os.path.join(result["run_dir"], "result.json"), "w") as file:
             json.dump(result, file, indent=2)

@@ -2,7 +2,7 @@
 
 import gymnasium as gym
 
-#: CartPole-v1 dynamics, 500-step time limit, 3 x 40 x 90 RGB screen difference
+#: CartPole-v1 dynamics, 500-step time limit and reward threshold, 3 x 40 x 90 RGB screen difference
 SCREEN_DIFF_ID = "CartPoleScreenDiff-v1"
 #: The same in grey scale: 1 x 40 x 90
 SCREEN_DIFF_GRAY_ID = "CartPoleScreenDiffGray-v1"
@@ -18,6 +18,6 @@ def register_envs() -> None:
                 id=env_id,
                 entry_point=_ENTRY_POINT,
                 max_episode_steps=500,
-                reward_threshold=475.0,
+                reward_threshold=gym.spec("CartPole-v1").reward_threshold,
                 kwargs=kwargs,
             )

@@ -142,7 +142,7 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
 
     - ``--trial-seeds S1 S2 ...``: the seeds each trial trains on; they must not be seeds kept for checking results
       (verification and comparison seeds); needs ``-optimize``;
-    - ``--solved-threshold R``: the mean return that counts as solved (default 475, CartPole-v1's);
+    - ``--solved-threshold R``: the mean return that counts as solved (default: the env's registered reward_threshold);
     - ``--last-evaluations K``: a seed's score is the smallest of its last K evaluations (default 1: the final one);
     - ``--batch-seeds``: train each trial's seeds together in one process (``BatchedCartDQN``).
 

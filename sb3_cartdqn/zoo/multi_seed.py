@@ -23,9 +23,8 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
+from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET, first_reaching, is_solved, solved_threshold
 
-#: The evaluation env of trial seed ``s`` is seeded with ``s + EVAL_SEED_OFFSET`` (its episodes differ from training's)
-EVAL_SEED_OFFSET = 10_000
 #: Weight of the tie-break term: below 0.1, the smallest difference of two means of integer returns over 10 episodes
 TIE_BREAK_WEIGHT = 0.05
 
@@ -91,8 +90,8 @@ class MultiSeedExperimentManager(ExperimentManager):
 
     #: Seeds each trial trains on
     trial_seeds: tuple[int, ...] = ()
-    #: Mean return at or above which a seed counts as solved (CartPole-v1's reward threshold)
-    solved_threshold: float = 475.0
+    #: Mean return at or above which a seed counts as solved (None: the env's registered ``reward_threshold``)
+    solved_threshold: float | None = None
     #: A seed's score is the smallest of its last ``last_evaluations`` evaluations
     last_evaluations: int = 1
     #: Train a trial's seeds together in one process (``BatchedCartDQN``) instead of one after the other
@@ -102,13 +101,13 @@ class MultiSeedExperimentManager(ExperimentManager):
     def configured(
         cls,
         trial_seeds: tuple[int, ...],
-        solved_threshold: float = 475.0,
+        solved_threshold: float | None = None,
         last_evaluations: int = 1,
         batch_seeds: bool = False,
     ) -> type["MultiSeedExperimentManager"]:
         """
         :param trial_seeds: seeds each trial trains on (at least one, no repeats)
-        :param solved_threshold: mean return that counts as solved
+        :param solved_threshold: mean return that counts as solved (None: the env's registered ``reward_threshold``)
         :param last_evaluations: how many of a seed's last evaluations its score is the minimum of (at least 1)
         :param batch_seeds: train each trial's seeds together in one process (see ``_train_batched``)
         :return: a subclass with these settings, to stand in for ``rl_zoo3.train.ExperimentManager``
@@ -119,7 +118,7 @@ class MultiSeedExperimentManager(ExperimentManager):
             raise ValueError(f"last_evaluations must be at least 1 (1: the final evaluation), got {last_evaluations}")
         attributes = {
             "trial_seeds": tuple(trial_seeds),
-            "solved_threshold": float(solved_threshold),
+            "solved_threshold": None if solved_threshold is None else float(solved_threshold),
             "last_evaluations": int(last_evaluations),
             "batch_seeds": bool(batch_seeds),
         }
@@ -160,9 +159,20 @@ class MultiSeedExperimentManager(ExperimentManager):
         finally:
             env.close()
             eval_env.close()
-        solved_at = [steps for steps, mean in eval_callback.history if mean >= self.solved_threshold]
         last = [mean for _, mean in eval_callback.history[-self.last_evaluations :]]
-        return last, (solved_at[0] if solved_at else self.n_timesteps), False
+        return last, self._steps_to_threshold(eval_callback.history), False
+
+    def _threshold(self) -> float:
+        """:return: the mean return that counts as solved (``solved_threshold``, else the env's)"""
+        return solved_threshold(self.env_name.gym_id, self.solved_threshold)
+
+    def _steps_to_threshold(self, history: list[tuple[int, float]]) -> int:
+        """
+        :param history: a seed's evaluations, ``(env steps, mean return)``
+        :return: the env steps of its first evaluation at or above the threshold, the budget if none
+        """
+        steps = first_reaching([mean for _, mean in history], self._threshold(), [step for step, _ in history])
+        return self.n_timesteps if steps is None else int(steps)
 
     def _batched_trainer(self, kwargs: dict[str, Any]) -> BatchedCartDQN | None:
         """
@@ -235,9 +245,8 @@ class MultiSeedExperimentManager(ExperimentManager):
         outcome = {}
         for index, seed in enumerate(batched.seeds):
             history = [(steps, float(returns[index].mean())) for steps, returns in batched.evaluations]
-            solved_at = [steps for steps, mean in history if mean >= self.solved_threshold]
             last = [mean for _, mean in history[-self.last_evaluations :]]
-            outcome[seed] = (last, solved_at[0] if solved_at else self.n_timesteps)
+            outcome[seed] = (last, self._steps_to_threshold(history))
         return outcome
 
     def objective(self, trial: optuna.Trial) -> float:
@@ -266,13 +275,13 @@ class MultiSeedExperimentManager(ExperimentManager):
                 trial.set_user_attr("pruned_on_seed", seed)
                 raise optuna.exceptions.TrialPruned()
             finals[str(seed)], scores[str(seed)], solve_steps[str(seed)] = last[-1], min(last), steps
-            if scores[str(seed)] < self.solved_threshold:
+            if not is_solved(scores[str(seed)], self._threshold()):
                 break
         value = min(scores.values()) - TIE_BREAK_WEIGHT * float(np.mean(list(solve_steps.values()))) / self.n_timesteps
         trial.set_user_attr("final_returns", finals)
         trial.set_user_attr("seed_scores", scores)
         trial.set_user_attr("solve_steps", solve_steps)
-        trial.set_user_attr("seeds_solved", sum(score >= self.solved_threshold for score in scores.values()))
+        trial.set_user_attr("seeds_solved", sum(is_solved(score, self._threshold()) for score in scores.values()))
         trial.set_user_attr("value_is_upper_bound", len(scores) < len(self.trial_seeds))
         trial.set_user_attr("wall_seconds", round(time.time() - started, 1))
         return value
