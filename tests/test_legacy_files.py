@@ -15,11 +15,11 @@ from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.cartdqn.checkpoints import latest_checkpoint, load_checkpoint
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
-from sb3_cartdqn.common.data_codec import decode
 from sb3_cartdqn.common.exploration import ExponentialEpsilon
 from sb3_cartdqn.common.torch_layers import TutorialCNN
+from sb3_cartdqn.persistence.checkpoints import latest_checkpoint, load_checkpoint
+from sb3_cartdqn.persistence.codec import decode
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "legacy_e0b00fd"
 EXPECTED = json.loads((DATA / "expected.json").read_text())

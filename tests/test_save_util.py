@@ -11,7 +11,8 @@ from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.common.save_util import ModelFileError, atomic_path
+from sb3_cartdqn.persistence.atomic import atomic_path
+from sb3_cartdqn.persistence.trust import ModelFileError
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from stable_baselines3.her.her_replay_buffer import HerReplayBuffer
 from torch.nn import functional as F
 
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy, check_policy_spaces
-from sb3_cartdqn.common.buffer_io import read_replay_buffer, replay_buffer_path, write_replay_buffer
 from sb3_cartdqn.common.checks import (
     check_action_space,
     check_finite,
@@ -30,21 +29,26 @@ from sb3_cartdqn.common.checks import (
 from sb3_cartdqn.common.clipping import clip_grad_value
 from sb3_cartdqn.common.exploration import ExponentialEpsilon
 from sb3_cartdqn.common.mlp_forward import MlpForward
-from sb3_cartdqn.common.model_data import save_model
 from sb3_cartdqn.common.optim import FusedAdamWStep
 from sb3_cartdqn.common.replay import sample_replay
-from sb3_cartdqn.common.save_util import (
-    atomic_path,
+from sb3_cartdqn.common.target_update import copy_buffers, soft_update
+from sb3_cartdqn.common.targets import q_target
+from sb3_cartdqn.persistence.atomic import atomic_path
+from sb3_cartdqn.persistence.model_file import (
     check_env_spaces,
-    check_replay_buffer,
     read_model_data,
     read_model_file,
+    save_model,
     tensor_entry_error,
     zip_path,
 )
-from sb3_cartdqn.common.target_update import copy_buffers, soft_update
-from sb3_cartdqn.common.targets import q_target
-from sb3_cartdqn.common.trust import code_trusted
+from sb3_cartdqn.persistence.replay_file import (
+    check_replay_buffer,
+    read_replay_buffer,
+    replay_buffer_path,
+    write_replay_buffer,
+)
+from sb3_cartdqn.persistence.trust import code_trusted
 
 SelfCartDQN = TypeVar("SelfCartDQN", bound="CartDQN")
 PathLike = str | pathlib.Path | io.BufferedIOBase
@@ -504,7 +508,7 @@ class CartDQN(OffPolicyAlgorithm):
 
     def save(self, path: PathLike, exclude: Iterable[str] | None = None, include: Iterable[str] | None = None) -> None:
         """
-        SB3's ``save`` with every attribute written as data (no pickles: see ``sb3_cartdqn.common.model_data``),
+        SB3's ``save`` with every attribute written as data (no pickles: see ``sb3_cartdqn.persistence.fields``),
         written atomically: to a temporary file in the same folder, renamed over ``path`` once complete, so that a
         process killed mid-save never leaves a truncated file in place of the previous model.
 
@@ -579,7 +583,7 @@ class CartDQN(OffPolicyAlgorithm):
         SB3's ``load``, reading data only, after checking the file: a missing, truncated, corrupt or non-CartDQN file
         (e.g. a DQN or PPO model) and an env whose spaces differ from the saved ones raise an error naming the file
         and the fix. A file that carries code (fields SB3 pickled, classes outside the allow-list of
-        ``sb3_cartdqn.common.data_codec``) is refused before anything is unpickled unless ``trust_code``.
+        ``sb3_cartdqn.persistence.codec``) is refused before anything is unpickled unless ``trust_code``.
 
         :param path: path to the file (or a file-like) where to load the agent from
         :param env: the new environment to run the loaded model on (None: predict only)

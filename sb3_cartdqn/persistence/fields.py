@@ -1,28 +1,22 @@
 """
-A model zip's ``data`` entry as data: every saved attribute written with :mod:`sb3_cartdqn.common.data_codec`,
-read back without unpickling anything.
+Saved attributes as data (a model zip's ``data`` entry, a policy file's constructor arguments): every attribute
+written with :mod:`sb3_cartdqn.persistence.codec`, read back without unpickling anything.
 
 SB3 cloudpickles every attribute that is not plain JSON (spaces, schedules, classes, arrays) into a
 ``":serialized:"`` field, and ``json_to_data`` unpickles it on load: opening a model runs whatever code it carries.
-Here such a field is refused unless the caller opts in (:mod:`sb3_cartdqn.common.trust`), so models written by SB3
+Here such a field is refused unless the caller opts in (:mod:`sb3_cartdqn.persistence.trust`), so models written by SB3
 or earlier versions of sb3-cartdqn still load with ``trust_code=True``. Only a value that is not data at all
 (e.g. a ``lambda`` learning rate) is still written SB3's way, with a warning that loading it will need the opt-in.
 """
 
-import io
 import json
-import pathlib
 import warnings
-from collections.abc import Iterable
 from typing import Any
 
-from stable_baselines3.common import base_class as sb3_base_class
-from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.save_util import data_to_json, json_to_data, recursive_getattr
+from stable_baselines3.common.save_util import data_to_json, json_to_data
 
-from sb3_cartdqn.common.data_codec import NotData, UntrustedClass, decode, encode
-from sb3_cartdqn.common.errors import ModelFileError
-from sb3_cartdqn.common.trust import refuse
+from sb3_cartdqn.persistence.codec import NotData, UntrustedClass, decode, encode
+from sb3_cartdqn.persistence.trust import ModelFileError, refuse
 
 #: The key of a field SB3 wrote with cloudpickle
 SERIALIZED = ":serialized:"
@@ -96,35 +90,3 @@ def decode_fields(
                     "corrupt or was not written by sb3-cartdqn."
                 ) from error
     return decoded
-
-
-def save_model(
-    model: BaseAlgorithm,
-    path: str | pathlib.Path | io.BufferedIOBase,
-    exclude: Iterable[str] | None = None,
-    include: Iterable[str] | None = None,
-) -> None:
-    """
-    SB3's ``BaseAlgorithm.save`` (same attributes, same zip entries, same ``save_to_zip_file``), with the attributes
-    written as data.
-
-    :param model: the model
-    :param path: the file (``.zip`` is added if it has no suffix) or a file-like
-    :param exclude: names of attributes to leave out, besides the default ones
-    :param include: names of attributes to keep even if excluded by default
-    """
-    data = model.__dict__.copy()
-    excluded = set(exclude or []).union(model._excluded_save_params())
-    if include is not None:
-        excluded = excluded.difference(include)
-    state_dicts_names, torch_variable_names = model._get_torch_save_params()
-    excluded.update(name.split(".")[0] for name in state_dicts_names + torch_variable_names)
-    for name in excluded:
-        data.pop(name, None)
-    pytorch_variables = {name: recursive_getattr(model, name) for name in torch_variable_names}
-    sb3_base_class.save_to_zip_file(
-        path,
-        data=encode_fields(data, f"{type(model).__name__}.save"),
-        params=model.get_parameters(),
-        pytorch_variables=pytorch_variables,
-    )

@@ -1,17 +1,14 @@
 """
-The one opt-in to run code stored in a file, shared by every CartDQN loader.
+The one opt-in to run code stored in a file, shared by every CartDQN loader, and the errors the loaders raise.
 
 Opening a file runs no code unless the caller opts in: with ``trust_code=True`` (an argument of every loader) or,
 when that argument is left at ``None``, with the environment variable ``TRUST_REMOTE_CODE=True`` (the convention
 huggingface_sb3 uses for models from the Hugging Face Hub). A file that needs the opt-in is refused *before*
-anything in it is unpickled, imported or evaluated, with an
-:class:`~sb3_cartdqn.common.errors.UntrustedFileError` naming the file, the field
+anything in it is unpickled, imported or evaluated, with an :class:`UntrustedFileError` naming the file, the field
 and the opt-in.
 """
 
 import os
-
-from sb3_cartdqn.common.errors import UntrustedFileError
 
 #: The environment variable read when a loader's ``trust_code`` argument is ``None``
 TRUST_ENV_VAR = "TRUST_REMOTE_CODE"
@@ -22,6 +19,14 @@ _FALSE = ("n", "no", "f", "false", "off", "0", "")
 #: The first byte of every pickle stream of protocol 2 or higher (``PROTO`` opcode); protocols 0 and 1 start with an
 #: opcode among these too (``(``, ``]``, ``}``, ``c``, ...): a file starting with one of them may be a pickle
 PICKLE_START = frozenset(b"\x80(]}cl)NIFSVXTUBCJKMLG.")
+
+
+class ModelFileError(ValueError):
+    """A file given to ``CartDQN.load`` (or a checkpoint) is missing, truncated, corrupt or not a CartDQN model."""
+
+
+class UntrustedFileError(ModelFileError):
+    """A file carries code (a pickle, a cloudpickled field, a class to import, an expression) and the caller did not opt in."""
 
 
 def code_trusted(trust_code: bool | None = None) -> bool:

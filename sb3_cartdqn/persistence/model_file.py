@@ -1,26 +1,23 @@
 """
-Crash-safe writes and clear load errors for CartDQN model files.
-
-SB3 writes a model by opening the final path and streaming into it: a process killed mid-save leaves a truncated zip
-where the previous good model was. :func:`atomic_path` writes to a temporary file in the same folder instead and
-renames it over the final path only once complete (``os.replace`` is atomic on POSIX and Windows), so a reader
-sees either the old file or the new one, never a partial one. :func:`read_model_data` checks a file before SB3 loads
-it and names the file and what is wrong with it.
+The CartDQN model file (SB3's model zip): :func:`save_model` writes it with every attribute as data (see
+:mod:`sb3_cartdqn.persistence.fields`); :func:`read_model_file` and :func:`read_model_data` check a file before SB3
+loads it, and the ``check_*`` functions and :func:`tensor_entry_error` name the file and what is wrong with it.
 """
 
-import contextlib
 import io
 import json
-import os
 import pathlib
-import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from gymnasium import spaces
+from stable_baselines3.common import base_class as sb3_base_class
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.save_util import recursive_getattr
 
-from sb3_cartdqn.common.errors import ModelFileError
+from sb3_cartdqn.persistence.fields import decode_fields, encode_fields
+from sb3_cartdqn.persistence.trust import ModelFileError
 
 #: Entries every SB3 model zip holds (``save_to_zip_file``); CartDQN stores its network and optimizer as state dicts.
 MODEL_ENTRIES = ("data", "policy.pth", "policy.optimizer.pth")
@@ -49,67 +46,36 @@ def zip_path(path: str | pathlib.Path) -> pathlib.Path:
     return path.with_name(path.name + ".zip") if path.suffix == "" else path
 
 
-def fsync_directory(directory: str | pathlib.Path) -> None:
+def save_model(
+    model: BaseAlgorithm,
+    path: str | pathlib.Path | io.BufferedIOBase,
+    exclude: Iterable[str] | None = None,
+    include: Iterable[str] | None = None,
+) -> None:
     """
-    Make a rename inside ``directory`` durable (a no-op where directories cannot be opened, e.g. Windows).
+    SB3's ``BaseAlgorithm.save`` (same attributes, same zip entries, same ``save_to_zip_file``), with the attributes
+    written as data.
 
-    :param directory: the folder whose entries changed
+    :param model: the model
+    :param path: the file (``.zip`` is added if it has no suffix) or a file-like
+    :param exclude: names of attributes to leave out, besides the default ones
+    :param include: names of attributes to keep even if excluded by default
     """
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def fsync_file(path: str | pathlib.Path) -> None:
-    """
-    Flush a written file's data to disk.
-
-    :param path: the file
-    """
-    with open(path, "rb") as file:
-        os.fsync(file.fileno())
-
-
-def temporary_sibling(path: str | pathlib.Path) -> pathlib.Path:
-    """
-    :param path: the final path
-    :return: a unique hidden name in the same folder (same file system, so renaming it over ``path`` is atomic)
-    """
-    path = pathlib.Path(path)
-    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | pathlib.Path, fsync: bool = True) -> Iterator[pathlib.Path]:
-    """
-    Yield a temporary path to write to; on success rename it over ``path``, on error remove it.
-    A process killed while writing leaves ``path`` untouched (plus a hidden ``.*.tmp`` file).
-
-    :param path: the final path (its folder is created if needed)
-    :param fsync: flush the file and the folder to disk before and after the rename
-        (survives power loss, not only a killed process)
-    """
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_sibling(path)
-    try:
-        yield temporary
-        if fsync:
-            fsync_file(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary)
-        raise
-    if fsync:
-        fsync_directory(path.parent)
+    data = model.__dict__.copy()
+    excluded = set(exclude or []).union(model._excluded_save_params())
+    if include is not None:
+        excluded = excluded.difference(include)
+    state_dicts_names, torch_variable_names = model._get_torch_save_params()
+    excluded.update(name.split(".")[0] for name in state_dicts_names + torch_variable_names)
+    for name in excluded:
+        data.pop(name, None)
+    pytorch_variables = {name: recursive_getattr(model, name) for name in torch_variable_names}
+    sb3_base_class.save_to_zip_file(
+        path,
+        data=encode_fields(data, f"{type(model).__name__}.save"),
+        params=model.get_parameters(),
+        pytorch_variables=pytorch_variables,
+    )
 
 
 def _describe(path: Any) -> str:
@@ -137,7 +103,7 @@ def read_model_file(path: str | pathlib.Path | io.BufferedIOBase) -> tuple[str, 
             f"CartDQN.load: no model file at {candidate}"
             + (f" (nor {zip_path(candidate)})" if zip_path(candidate) != candidate else "")
             + ": check the path, or find the newest complete checkpoint with "
-            "sb3_cartdqn.cartdqn.checkpoints.latest_checkpoint(folder)."
+            "sb3_cartdqn.persistence.checkpoints.latest_checkpoint(folder)."
         )
     return str(candidate), candidate.read_bytes()
 
@@ -150,7 +116,7 @@ def read_model_data(
 ) -> dict[str, Any]:
     """
     Check that ``path`` is a complete, uncorrupted model zip written by CartDQN and return its saved attributes,
-    decoded without running code from the file (see :mod:`sb3_cartdqn.common.model_data`).
+    decoded without running code from the file (see :mod:`sb3_cartdqn.persistence.fields`).
     A file-like ``path`` is read and rewound.
 
     :param path: the model file (``.zip`` may be omitted, as with SB3)
@@ -161,8 +127,6 @@ def read_model_data(
     :raises ModelFileError: naming the file and what is wrong with it
     :raises UntrustedFileError: if a field carries code and ``trust_code`` is False
     """
-    from sb3_cartdqn.common.model_data import decode_fields
-
     start = path.tell() if isinstance(path, io.IOBase) and path.seekable() else None
     try:
         described, content = read_model_file(path)
@@ -194,7 +158,7 @@ def read_model_data(
         raise ModelFileError(
             f"CartDQN.load: {name} is not a complete model zip ({error}): it is truncated (e.g. a save that was killed "
             "mid-write), corrupt, or not a model file at all. Load an earlier checkpoint "
-            "(sb3_cartdqn.cartdqn.checkpoints.latest_checkpoint skips incomplete ones) or save the model again."
+            "(sb3_cartdqn.persistence.checkpoints.latest_checkpoint skips incomplete ones) or save the model again."
         ) from error
     except (ValueError, UnicodeDecodeError) as error:
         if isinstance(error, ModelFileError):
@@ -252,39 +216,6 @@ def check_env_spaces(name: str, data: dict[str, Any], observation_space: spaces.
                 "Pass an env built like the training one (same env id and the same wrappers: frame stacking, "
                 "pixel or resize wrappers, VecTransposeImage), or load without env to only predict."
             )
-
-
-def check_replay_buffer(
-    name: str, buffer: Any, observation_space: spaces.Space, action_space: spaces.Space, n_envs: int
-) -> None:
-    """
-    :param name: the replay buffer file, for the message
-    :param buffer: what it held
-    :param observation_space: the model's observation space
-    :param action_space: the model's action space
-    :param n_envs: the number of envs the model steps
-    :raises ModelFileError: if it is not a replay buffer for this model's spaces
-    """
-    from stable_baselines3.common.buffers import ReplayBuffer
-
-    if not isinstance(buffer, ReplayBuffer):
-        raise ModelFileError(
-            f"load_replay_buffer: {name} holds a {type(buffer).__name__}, not a replay buffer. "
-            "Pass the .pkl written by model.save_replay_buffer() (or a checkpoint's replay_buffer.pkl)."
-        )
-    for kind, expected in (("observation", observation_space), ("action", action_space)):
-        stored = getattr(buffer, f"{kind}_space")
-        if stored != expected:
-            raise ModelFileError(
-                f"load_replay_buffer: {name} stores transitions with {kind} space {stored}, but this model has "
-                f"{expected}: load the replay buffer saved together with this model."
-            )
-    if buffer.n_envs != n_envs:
-        raise ModelFileError(
-            f"load_replay_buffer: {name} was filled by {buffer.n_envs} envs, but this model steps {n_envs}: "
-            f"its transitions are stored per env. Resume with an env of {buffer.n_envs} envs "
-            f"(e.g. make_vec_env(..., n_envs={buffer.n_envs}))."
-        )
 
 
 def tensor_entry_error(name: str, content: bytes, error: Exception) -> ModelFileError:

@@ -7,7 +7,7 @@ A checkpoint is one folder, ``<save_path>/<name_prefix>_<num_timesteps>_steps/``
   moments included), ``num_timesteps``, epsilon, the last observation and episode statistics;
 - ``replay_buffer.npz``: the replay buffer (contents, ``pos``, ``full``);
 - ``state.npz``: the random number generators (Python, NumPy, torch, the action space's), the environments
-  (the data attributes of a ``DummyVecEnv``'s envs, wrapper by wrapper: see ``sb3_cartdqn.common.env_state``) and
+  (the data attributes of a ``DummyVecEnv``'s envs, wrapper by wrapper: see :mod:`sb3_cartdqn.persistence.env_state`) and
   ``VecNormalize``'s running returns;
 - ``vecnormalize.npz``: the ``VecNormalize`` statistics, when the env is normalised;
 - ``envs.pkl``: only with ``save_env_state="pickle"``: the envs themselves, pickled, for envs that keep their state
@@ -17,10 +17,11 @@ Every file but ``envs.pkl`` is data (``np.load(allow_pickle=False)`` reads the `
 :func:`load_checkpoint` runs no code from a checkpoint unless the caller opts in (``trust_code=True`` or
 ``TRUST_REMOTE_CODE=True``); checkpoints written by earlier versions (``*.pkl`` files) load with the opt-in.
 
-The folder is written under a hidden temporary name and renamed into place once every file is on disk, so a
-process killed mid-checkpoint leaves the previous checkpoints intact and never a partial one under a checkpoint
-name. Checkpoints are taken at a point where the state is consistent: after the step's transition is stored and
-its gradient step done (SB3's ``CheckpointCallback`` saves inside ``on_step``, before the transition is stored).
+The folder is written under a hidden temporary name and renamed into place once every file is on disk
+(:func:`sb3_cartdqn.persistence.atomic.atomic_folder`), so a process killed mid-checkpoint leaves the previous
+checkpoints intact and never a partial one under a checkpoint name. Checkpoints are taken at a point where the state
+is consistent: after the step's transition is stored and its gradient step done (SB3's ``CheckpointCallback`` saves
+inside ``on_step``, before the transition is stored).
 
 Resuming with :func:`load_checkpoint` and ``learn(remaining, reset_num_timesteps=False)`` then continues the run
 exactly: with a ``DummyVecEnv`` of envs whose state is data (the classic-control envs, SB3's ``Monitor``,
@@ -29,36 +30,35 @@ Otherwise the envs cannot be restored: the resumed run starts new episodes (as S
 restored.
 """
 
-import os
 import pathlib
 import pickle
 import random
 import re
 import shutil
-import uuid
 import warnings
+from collections.abc import Callable
 from typing import Any
 
-import cloudpickle
 import numpy as np
 import torch as th
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import CheckpointCallback
 from stable_baselines3.common.type_aliases import GymEnv
-from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
-from sb3_cartdqn.common.data_file import open_data_file, write_data_file
-from sb3_cartdqn.common.env_state import (
+from sb3_cartdqn.persistence.atomic import atomic_folder, remove_temporaries
+from sb3_cartdqn.persistence.data_file import open_data_file, write_data_file
+from sb3_cartdqn.persistence.env_state import (
+    capture_env_state,
     capture_envs_data,
     dummy_vec_env,
     envs_data_matches,
     read_vecnormalize_statistics,
+    restore_env_state,
     restore_envs_data,
     write_vecnormalize,
 )
-from sb3_cartdqn.common.save_util import ModelFileError, fsync_directory, fsync_file
-from sb3_cartdqn.common.trust import code_trusted, refuse
+from sb3_cartdqn.persistence.trust import ModelFileError, code_trusted, refuse
 
 MODEL_FILE = "model.zip"
 REPLAY_BUFFER_FILE = "replay_buffer.npz"
@@ -74,13 +74,32 @@ STATE_KIND = "CartDQN checkpoint state"
 STATE_FORMAT = 2
 
 
-def checkpoint_name(name_prefix: str, num_timesteps: int) -> str:
+def checkpoint_name(name_prefix: str, num_timesteps: int | str) -> str:
     """
     :param name_prefix: the checkpoints' common prefix
-    :param num_timesteps: the step count at the checkpoint
+    :param num_timesteps: the step count at the checkpoint (``"*"``: a glob matching every step count)
     :return: the checkpoint folder's name
     """
     return f"{name_prefix}_{num_timesteps}_steps"
+
+
+def _name_pattern(name_prefix: str) -> re.Pattern[str]:
+    """The folder names :func:`checkpoint_name` gives, the step count as group 1."""
+    return re.compile(rf"^{re.escape(name_prefix)}_(\d+)_steps$")
+
+
+def _numbered_folders(
+    save_path: str | pathlib.Path, patterns: list[re.Pattern[str]], complete: Callable[[pathlib.Path], bool]
+) -> list[tuple[int, pathlib.Path]]:
+    """``(num_timesteps, folder)`` of every folder named by one of ``patterns`` that is ``complete``, oldest first."""
+    found = []
+    folder = pathlib.Path(save_path)
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            match = next(filter(None, (pattern.match(entry.name) for pattern in patterns)), None)
+            if match and entry.is_dir() and complete(entry):
+                found.append((int(match.group(1)), entry))
+    return sorted(found)
 
 
 def list_checkpoints(save_path: str | pathlib.Path, name_prefix: str = "cartdqn") -> list[tuple[int, pathlib.Path]]:
@@ -90,15 +109,7 @@ def list_checkpoints(save_path: str | pathlib.Path, name_prefix: str = "cartdqn"
     :return: ``(num_timesteps, folder)`` of every complete checkpoint, oldest first (unfinished ones are hidden
         temporary folders and are never listed)
     """
-    pattern = re.compile(rf"^{re.escape(name_prefix)}_(\d+)_steps$")
-    found = []
-    folder = pathlib.Path(save_path)
-    if folder.is_dir():
-        for entry in folder.iterdir():
-            match = pattern.match(entry.name)
-            if match and entry.is_dir() and (entry / MODEL_FILE).is_file():
-                found.append((int(match.group(1)), entry))
-    return sorted(found)
+    return _numbered_folders(save_path, [_name_pattern(name_prefix)], lambda entry: (entry / MODEL_FILE).is_file())
 
 
 def latest_checkpoint(save_path: str | pathlib.Path, name_prefix: str = "cartdqn") -> pathlib.Path | None:
@@ -140,35 +151,6 @@ def restore_rng_state(model: BaseAlgorithm, state: dict[str, Any]) -> None:
         th.cuda.set_rng_state_all(state["torch_cuda"])
 
 
-def capture_env_state(env: VecEnv | None) -> bytes | None:
-    """
-    :param env: the training VecEnv
-    :return: its envs pickled (wrappers, physics state, RNGs, episode counters), or None when it is not a
-        ``DummyVecEnv`` or its envs cannot be pickled (an open file or window, a subprocess)
-    """
-    base = dummy_vec_env(env)
-    if base is None:
-        return None
-    try:
-        return cloudpickle.dumps(base.envs)
-    except Exception:
-        return None
-
-
-def restore_env_state(env: VecEnv, envs: list[Any]) -> None:
-    """
-    :param env: the (wrapped) ``DummyVecEnv`` given to :func:`load_checkpoint`
-    :param envs: the envs :func:`capture_env_state` pickled: they replace those of ``env``'s ``DummyVecEnv``
-    """
-    base = dummy_vec_env(env)
-    if base is None or len(envs) != base.num_envs:
-        raise ValueError("restore_env_state: the env must be a DummyVecEnv with as many envs as at the checkpoint")
-    base.envs = envs
-    # The run consumed its seeds at its first reset; load() set them again (set_random_seed): drop them
-    base._reset_seeds()
-    base._reset_options()
-
-
 def save_checkpoint(
     model: CartDQN,
     save_path: str | pathlib.Path,
@@ -178,8 +160,9 @@ def save_checkpoint(
     save_env_state: bool | str = True,
 ) -> pathlib.Path:
     """
-    Write a checkpoint folder atomically: every file goes to a hidden temporary folder that is renamed into place
-    once complete (a checkpoint of the same step is replaced).
+    Write a checkpoint folder atomically (:func:`~sb3_cartdqn.persistence.atomic.atomic_folder`): every file goes to
+    a hidden temporary folder that is renamed into place once complete and on disk (a checkpoint of the same step is
+    replaced, and removed only once its replacement is in place).
 
     :param model: the model, at a consistent point (between env steps, not inside ``on_step``)
     :param save_path: the folder to write checkpoints to
@@ -193,12 +176,8 @@ def save_checkpoint(
     """
     if save_env_state not in (True, False, "pickle"):
         raise ValueError(f"save_checkpoint: invalid save_env_state={save_env_state!r}: True, False or 'pickle'.")
-    folder = pathlib.Path(save_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / checkpoint_name(name_prefix, model.num_timesteps)
-    temporary = folder / f".{final.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
-    temporary.mkdir()
-    try:
+    final = pathlib.Path(save_path) / checkpoint_name(name_prefix, model.num_timesteps)
+    with atomic_folder(final) as temporary:
         model.save(temporary / MODEL_FILE)
         if save_replay_buffer and model.replay_buffer is not None:
             model.save_replay_buffer(temporary / REPLAY_BUFFER_FILE)
@@ -206,7 +185,6 @@ def save_checkpoint(
         if save_vecnormalize and vec_normalize is not None:
             with open(temporary / VECNORMALIZE_FILE, "wb") as file:
                 write_vecnormalize(vec_normalize, file)
-            fsync_file(temporary / VECNORMALIZE_FILE)
         if save_env_state == "pickle":
             pickled = capture_env_state(model.env)
             if pickled is None and dummy_vec_env(model.env) is not None:
@@ -216,7 +194,6 @@ def save_checkpoint(
                 )
             if pickled is not None:
                 (temporary / ENVS_FILE).write_bytes(pickled)
-                fsync_file(temporary / ENVS_FILE)
         state = {
             "format": STATE_FORMAT,
             "num_timesteps": model.num_timesteps,
@@ -226,38 +203,19 @@ def save_checkpoint(
         }
         with open(temporary / STATE_FILE, "wb") as file:
             write_data_file(file, STATE_KIND, state)
-        fsync_file(temporary / STATE_FILE)
-        fsync_directory(temporary)
-        if final.exists():  # same step saved again (e.g. two learn() calls): swap the old one out
-            stale = folder / f".{final.name}.{uuid.uuid4().hex[:8]}.old"
-            os.rename(final, stale)
-            os.rename(temporary, final)
-            shutil.rmtree(stale, ignore_errors=True)
-        else:
-            os.rename(temporary, final)
-        fsync_directory(folder)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
     return final
 
 
 def remove_stale_temporaries(save_path: str | pathlib.Path, name_prefix: str = "cartdqn") -> list[pathlib.Path]:
     """
-    Delete the hidden folders left by checkpoints that were killed while being written.
+    Delete the hidden folders left by checkpoints that were killed while being written (and put back a checkpoint
+    that was moved aside for a replacement that never arrived: see :func:`~sb3_cartdqn.persistence.atomic.remove_temporaries`).
 
     :param save_path: the checkpoint folder
     :param name_prefix: the checkpoints' common prefix
     :return: the folders removed
     """
-    folder = pathlib.Path(save_path)
-    removed = []
-    if folder.is_dir():
-        for entry in folder.glob(f".{name_prefix}_*_steps.*"):
-            if entry.is_dir() and entry.suffix in (".tmp", ".old"):
-                shutil.rmtree(entry, ignore_errors=True)
-                removed.append(entry)
-    return removed
+    return remove_temporaries(save_path, checkpoint_name(name_prefix, "*"))
 
 
 def _data_or_legacy(checkpoint: pathlib.Path, file_name: str, trust_code: bool) -> pathlib.Path | None:

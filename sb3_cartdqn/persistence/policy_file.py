@@ -1,7 +1,7 @@
 """
-A policy file (``policy.save``) as data: SB3's ``BasePolicy.save`` writes the constructor arguments (spaces,
+The policy file (``policy.save``) as data: SB3's ``BasePolicy.save`` writes the constructor arguments (spaces,
 classes, schedules) with ``th.save``, and ``BasePolicy.load`` reads it with ``weights_only=False``, i.e. unpickles
-it. Here the constructor arguments are JSON data (:mod:`sb3_cartdqn.common.data_codec`) beside the weights, so
+it. Here the constructor arguments are JSON data (:mod:`sb3_cartdqn.persistence.codec`) beside the weights, so
 that ``th.load(weights_only=True)`` reads the whole file; SB3's format loads only with the opt-in.
 """
 
@@ -13,9 +13,8 @@ import torch as th
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.utils import ConstantSchedule, get_device
 
-from sb3_cartdqn.common.errors import ModelFileError
-from sb3_cartdqn.common.model_data import decode_fields, encode_fields
-from sb3_cartdqn.common.trust import code_trusted, refuse
+from sb3_cartdqn.persistence.fields import decode_fields, encode_fields
+from sb3_cartdqn.persistence.trust import ModelFileError, code_trusted, refuse
 
 
 def save_policy(policy: BasePolicy, path: str | pathlib.Path) -> None:

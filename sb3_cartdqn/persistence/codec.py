@@ -6,8 +6,9 @@ replay buffers and checkpoints.
 tensors, tuples, deques, random generators, Gymnasium spaces (by their parameters), SB3's schedules and ``TrainFreq``
 (by their numbers) and classes (by name) become small tagged dicts ``{":data:": KIND, ...}``. Anything else raises
 :class:`NotData`. :func:`decode` turns them back; classes are resolved from an allow-list (the policies, features
-extractors, replay buffers, activation functions and optimizers CartDQN and SB3 ship, plus what :func:`allow_class`
-adds), never imported by the name in the file unless the caller opted in (``trust_code``).
+extractors, replay buffers, activation functions and optimizers CartDQN and SB3 ship, under their current names and
+the names earlier versions recorded (:func:`recorded_names`), plus what :func:`allow_class` adds), never imported by
+the name in the file unless the caller opted in (``trust_code``).
 """
 
 import base64
@@ -99,7 +100,27 @@ def allowed_classes() -> dict[str, type]:
     classes += [
         value for value in vars(th.optim).values() if isinstance(value, type) and issubclass(value, th.optim.Optimizer)
     ]
-    return {**{class_name(cls): cls for cls in classes}, **_user_classes}
+    return {**{class_name(cls): cls for cls in classes}, **recorded_names(), **_user_classes}
+
+
+def recorded_names() -> dict[str, type]:
+    """
+    The names files written by earlier versions of sb3-cartdqn record for its own classes (``module:qualname`` as it
+    was when they were written, e.g. by commit e0b00fd), each mapped to the class wherever it lives now: a class that
+    moves keeps its old name here, so those files still load without the opt-in (``tests/test_legacy_files.py``).
+
+    :return: recorded name -> class
+    """
+    from sb3_cartdqn.cartdqn import policies
+    from sb3_cartdqn.common import exploration, torch_layers
+
+    return {
+        "sb3_cartdqn.cartdqn.policies:CartDQNPolicy": policies.CartDQNPolicy,
+        "sb3_cartdqn.cartdqn.policies:CnnPolicy": policies.CnnPolicy,
+        "sb3_cartdqn.cartdqn.policies:MultiInputPolicy": policies.MultiInputPolicy,
+        "sb3_cartdqn.common.exploration:ExponentialEpsilon": exploration.ExponentialEpsilon,
+        "sb3_cartdqn.common.torch_layers:TutorialCNN": torch_layers.TutorialCNN,
+    }
 
 
 def resolve_class(name: str, trust_code: bool) -> type:
@@ -229,7 +250,7 @@ def encode(value: Any, arrays: list[np.ndarray] | None = None) -> Any:  # noqa: 
     """
     :param value: a value to write
     :param arrays: if given, arrays are appended to it and referred to by their entry name ``array_<index>``
-        (for an npz file, see :mod:`sb3_cartdqn.common.data_file`) instead of written inline
+        (for an npz file, see :mod:`sb3_cartdqn.persistence.data_file`) instead of written inline
     :return: JSON-compatible data that :func:`decode` turns back into an equal value
     :raises NotData: if ``value`` (or something inside it) cannot be written as data
     """

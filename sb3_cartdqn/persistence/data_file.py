@@ -3,7 +3,7 @@ Data-only files: an ``.npz`` archive (read with ``np.load(allow_pickle=False)``)
 arrays, for replay buffers, checkpoint state and ``VecNormalize`` statistics.
 
 The header entry holds ``{"kind": ..., "format": ..., "value": ...}``, the value written with
-:mod:`sb3_cartdqn.common.data_codec` and its arrays set aside as entries of their own (``array_<n>``), stored
+:mod:`sb3_cartdqn.persistence.codec` and its arrays set aside as entries of their own (``array_<n>``), stored
 uncompressed as NumPy writes them. :func:`open_data_file` tells such a file from a pickle (what SB3 and earlier
 versions of sb3-cartdqn wrote) by its first bytes, and unpickles the latter only when the caller opted in.
 """
@@ -17,9 +17,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from sb3_cartdqn.common.data_codec import UntrustedClass, decode, encode
-from sb3_cartdqn.common.errors import ModelFileError
-from sb3_cartdqn.common.trust import looks_like_pickle, refuse
+from sb3_cartdqn.persistence.codec import UntrustedClass, decode, encode
+from sb3_cartdqn.persistence.trust import ModelFileError, looks_like_pickle, refuse
 
 #: The npz entry holding the JSON header
 HEADER = "__sb3_cartdqn__"

@@ -1,7 +1,7 @@
 """
-Replay buffers as data: every attribute of an SB3 replay buffer (the transitions, ``pos``, ``full``, the spaces,
-...) in a data-only npz file (:mod:`sb3_cartdqn.common.data_file`), restored exactly as unpickling would restore
-them, so that training resumes on the same transitions.
+The replay buffer file: every attribute of an SB3 replay buffer (the transitions, ``pos``, ``full``, the spaces,
+...) in a data-only npz file (:mod:`sb3_cartdqn.persistence.data_file`), restored exactly as unpickling would restore
+them, so that training resumes on the same transitions; :func:`check_replay_buffer` checks it fits the model.
 """
 
 import pathlib
@@ -9,12 +9,13 @@ import warnings
 from typing import Any, BinaryIO
 
 import numpy as np
+from gymnasium import spaces
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.save_util import save_to_pkl
 
-from sb3_cartdqn.common.data_codec import NotData
-from sb3_cartdqn.common.data_file import open_data_file, write_data_file
-from sb3_cartdqn.common.errors import ModelFileError
+from sb3_cartdqn.persistence.codec import NotData
+from sb3_cartdqn.persistence.data_file import open_data_file, write_data_file
+from sb3_cartdqn.persistence.trust import ModelFileError
 
 #: What a replay buffer file holds (its header's ``kind``)
 KIND = "replay buffer"
@@ -82,3 +83,34 @@ def read_replay_buffer(path: str | pathlib.Path | BinaryIO, trust_code: bool = F
                     f"(buffer_size, n_envs) = {leading} rows. {_UNREADABLE}"
                 )
     return buffer
+
+
+def check_replay_buffer(
+    name: str, buffer: Any, observation_space: spaces.Space, action_space: spaces.Space, n_envs: int
+) -> None:
+    """
+    :param name: the replay buffer file, for the message
+    :param buffer: what it held
+    :param observation_space: the model's observation space
+    :param action_space: the model's action space
+    :param n_envs: the number of envs the model steps
+    :raises ModelFileError: if it is not a replay buffer for this model's spaces
+    """
+    if not isinstance(buffer, ReplayBuffer):
+        raise ModelFileError(
+            f"load_replay_buffer: {name} holds a {type(buffer).__name__}, not a replay buffer. "
+            "Pass the .pkl written by model.save_replay_buffer() (or a checkpoint's replay_buffer.pkl)."
+        )
+    for kind, expected in (("observation", observation_space), ("action", action_space)):
+        stored = getattr(buffer, f"{kind}_space")
+        if stored != expected:
+            raise ModelFileError(
+                f"load_replay_buffer: {name} stores transitions with {kind} space {stored}, but this model has "
+                f"{expected}: load the replay buffer saved together with this model."
+            )
+    if buffer.n_envs != n_envs:
+        raise ModelFileError(
+            f"load_replay_buffer: {name} was filled by {buffer.n_envs} envs, but this model steps {n_envs}: "
+            f"its transitions are stored per env. Resume with an env of {buffer.n_envs} envs "
+            f"(e.g. make_vec_env(..., n_envs={buffer.n_envs}))."
+        )

@@ -1,6 +1,6 @@
 """
-The state of a run's environments as data, for checkpoints: the envs of a ``DummyVecEnv`` (their data attributes,
-wrapper by wrapper) and ``VecNormalize``'s statistics.
+The state of a run's environments, for checkpoints: the envs of a ``DummyVecEnv`` as data (their data attributes,
+wrapper by wrapper) or pickled (``save_env_state="pickle"``), and ``VecNormalize``'s statistics.
 
 An env is not pickled: the env given to ``load_checkpoint`` is built by the user's own code, and only the data
 attributes of each of its wrappers (step counters, physics state, random generators, episode statistics) are set
@@ -12,14 +12,15 @@ only from pickled envs (``save_env_state="pickle"``, loaded with the opt-in).
 import pathlib
 from typing import Any, BinaryIO
 
+import cloudpickle
 import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
-from sb3_cartdqn.common.data_codec import NotData, class_name, encode
-from sb3_cartdqn.common.data_file import open_data_file, write_data_file
-from sb3_cartdqn.common.errors import ModelFileError
+from sb3_cartdqn.persistence.codec import NotData, class_name, encode
+from sb3_cartdqn.persistence.data_file import open_data_file, write_data_file
+from sb3_cartdqn.persistence.trust import ModelFileError
 
 #: What a VecNormalize statistics file holds (its header's ``kind``)
 VECNORMALIZE_KIND = "VecNormalize statistics"
@@ -108,6 +109,12 @@ def envs_data_matches(env: VecEnv, saved: Any) -> bool:
     return True
 
 
+def _drop_first_seeds(base: DummyVecEnv) -> None:
+    """The run consumed its seeds at its first reset; ``load()`` set them again (``set_random_seed``): drop them."""
+    base._reset_seeds()
+    base._reset_options()
+
+
 def restore_envs_data(env: VecEnv, saved: list[list[dict[str, Any]]], name: str) -> None:
     """
     Set the data attributes :func:`capture_envs_data` saved onto the envs of ``env``'s ``DummyVecEnv`` (only
@@ -128,9 +135,34 @@ def restore_envs_data(env: VecEnv, saved: list[list[dict[str, Any]]], name: str)
             for key, value in attributes.items():
                 if isinstance(key, str) and hasattr(level, key):
                     setattr(level, key, value)
-    # The run consumed its seeds at its first reset; load() set them again (set_random_seed): drop them
-    base._reset_seeds()
-    base._reset_options()
+    _drop_first_seeds(base)
+
+
+def capture_env_state(env: VecEnv | None) -> bytes | None:
+    """
+    :param env: the training VecEnv
+    :return: its envs pickled (wrappers, physics state, RNGs, episode counters), or None when it is not a
+        ``DummyVecEnv`` or its envs cannot be pickled (an open file or window, a subprocess)
+    """
+    base = dummy_vec_env(env)
+    if base is None:
+        return None
+    try:
+        return cloudpickle.dumps(base.envs)
+    except Exception:
+        return None
+
+
+def restore_env_state(env: VecEnv, envs: list[Any]) -> None:
+    """
+    :param env: the (wrapped) ``DummyVecEnv`` given to ``load_checkpoint``
+    :param envs: the envs :func:`capture_env_state` pickled: they replace those of ``env``'s ``DummyVecEnv``
+    """
+    base = dummy_vec_env(env)
+    if base is None or len(envs) != base.num_envs:
+        raise ValueError("restore_env_state: the env must be a DummyVecEnv with as many envs as at the checkpoint")
+    base.envs = envs
+    _drop_first_seeds(base)
 
 
 def _rms_data(rms: RunningMeanStd | dict[str, RunningMeanStd]) -> Any:
