@@ -18,7 +18,7 @@ from sb3_cartdqn import CartDQN
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
 from sb3_cartdqn.common.exploration import ExponentialEpsilon
 from sb3_cartdqn.common.torch_layers import TutorialCNN
-from sb3_cartdqn.persistence.checkpoints import latest_checkpoint, load_checkpoint
+from sb3_cartdqn.persistence.checkpoints import latest_checkpoint, list_batched_checkpoints, load_checkpoint
 from sb3_cartdqn.persistence.codec import decode
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "legacy_e0b00fd"
@@ -79,7 +79,9 @@ def test_checkpoint_resumes_as_the_writing_code_resumed_it():
 @pytest.mark.parametrize("seed", ["3", "4"])
 def test_batched_checkpoint_resumes_each_seed_as_cartdqn(seed):
     expected = EXPECTED["batched_checkpoint"]
-    folder = DATA / "batched" / expected["folder"]
+    # The landed main named batched checkpoints steps_<n>: the reader still lists them
+    [(steps, folder)] = list_batched_checkpoints(DATA / "batched")
+    assert folder.name == expected["folder"] == "steps_150" and steps == 150
     model = CartDQN.load(folder / f"seed_{seed}.zip", env=gym.make("CartPole-v1"), device="cpu")
     model.load_replay_buffer(folder / f"seed_{seed}_replay.pkl")
     _assert_predicts(model, expected["seeds"][seed], rtol=0, atol=0)

@@ -18,10 +18,13 @@ Every file but ``envs.pkl`` is data (``np.load(allow_pickle=False)`` reads the `
 ``TRUST_REMOTE_CODE=True``); checkpoints written by earlier versions (``*.pkl`` files) load with the opt-in.
 
 The folder is written under a hidden temporary name and renamed into place once every file is on disk
-(:func:`sb3_cartdqn.persistence.atomic.atomic_folder`), so a process killed mid-checkpoint leaves the previous
-checkpoints intact and never a partial one under a checkpoint name. Checkpoints are taken at a point where the state
-is consistent: after the step's transition is stored and its gradient step done (SB3's ``CheckpointCallback`` saves
-inside ``on_step``, before the transition is stored).
+(:func:`sb3_cartdqn.persistence.atomic.atomic_folder`, which ``BatchedCartDQN.save_checkpoint`` uses too), so a
+process killed mid-checkpoint leaves the previous checkpoints intact and never a partial one under a checkpoint
+name. Both name their folders by :func:`checkpoint_name`: ``<name_prefix>_<num_timesteps>_steps``
+(``BatchedCartDQN``'s prefix is ``batched``; :func:`list_batched_checkpoints` also reads the ``steps_<n>`` folders
+earlier versions of it wrote). Checkpoints are taken at a point where the state is consistent: after the step's
+transition is stored and its gradient step done (SB3's ``CheckpointCallback`` saves inside ``on_step``, before the
+transition is stored).
 
 Resuming with :func:`load_checkpoint` and ``learn(remaining, reset_num_timesteps=False)`` then continues the run
 exactly: with a ``DummyVecEnv`` of envs whose state is data (the classic-control envs, SB3's ``Monitor``,
@@ -72,10 +75,16 @@ LEGACY_FILES = {REPLAY_BUFFER_FILE: "replay_buffer.pkl", STATE_FILE: "state.pkl"
 STATE_KIND = "CartDQN checkpoint state"
 #: Version of the checkpoint state's layout (1: ``state.pkl``, pickled)
 STATE_FORMAT = 2
+#: The name prefix of ``BatchedCartDQN``'s checkpoint folders
+BATCHED_PREFIX = "batched"
+#: How earlier versions of ``BatchedCartDQN.save_checkpoint`` named their folders (``steps_<num_timesteps>``)
+LEGACY_BATCHED_NAME = re.compile(r"^steps_(\d+)$")
 
 
 def checkpoint_name(name_prefix: str, num_timesteps: int | str) -> str:
     """
+    The one rule naming checkpoint folders, CartDQN's and ``BatchedCartDQN``'s.
+
     :param name_prefix: the checkpoints' common prefix
     :param num_timesteps: the step count at the checkpoint (``"*"``: a glob matching every step count)
     :return: the checkpoint folder's name
@@ -110,6 +119,20 @@ def list_checkpoints(save_path: str | pathlib.Path, name_prefix: str = "cartdqn"
         temporary folders and are never listed)
     """
     return _numbered_folders(save_path, [_name_pattern(name_prefix)], lambda entry: (entry / MODEL_FILE).is_file())
+
+
+def list_batched_checkpoints(
+    save_path: str | pathlib.Path, name_prefix: str = BATCHED_PREFIX
+) -> list[tuple[int, pathlib.Path]]:
+    """
+    :param save_path: the folder ``BatchedCartDQN.learn(checkpoint_path=...)`` writes to
+    :param name_prefix: the checkpoints' common prefix
+    :return: ``(num_timesteps, folder)`` of every checkpoint ``BatchedCartDQN.save_checkpoint`` wrote (named by
+        :func:`checkpoint_name`, or ``steps_<n>`` as earlier versions named them), oldest first; each holds
+        ``seed_<seed>.zip`` and ``seed_<seed>_replay.pkl`` per seed
+    """
+    patterns = [_name_pattern(name_prefix), LEGACY_BATCHED_NAME]
+    return _numbered_folders(save_path, patterns, lambda entry: any(entry.glob("seed_*.zip")))
 
 
 def latest_checkpoint(save_path: str | pathlib.Path, name_prefix: str = "cartdqn") -> pathlib.Path | None:
