@@ -19,7 +19,7 @@ from sb3_cartdqn import CartDQN
 from sb3_cartdqn.batched import BatchedCartDQN
 from sb3_cartdqn.batched import trainer as batched_trainer
 from sb3_cartdqn.persistence import atomic, checkpoints
-from sb3_cartdqn.persistence.atomic import atomic_folder, remove_temporaries
+from sb3_cartdqn.persistence.atomic import atomic_folder, atomic_path, remove_temporaries
 from sb3_cartdqn.persistence.checkpoints import checkpoint_name, list_batched_checkpoints, list_checkpoints
 
 SMALL = dict(buffer_size=300, learning_starts=32, batch_size=16, policy_kwargs=dict(net_arch=[8]))
@@ -66,6 +66,19 @@ def test_atomic_folder_fsyncs_every_file_before_the_rename(tmp_path, monkeypatch
     with atomic_folder(tmp_path / "ckpt") as temporary:
         _write(temporary, "x")
     assert sorted(str(path.relative_to(temporary)) for path in synced) == ["a.txt", "sub/b.txt"]
+
+
+def test_atomic_path_replaces_only_on_success(tmp_path):
+    target = tmp_path / "file.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError), atomic_path(target) as temporary:
+        temporary.write_bytes(b"partial")
+        raise RuntimeError
+    assert target.read_bytes() == b"old"
+    with atomic_path(target) as temporary:
+        temporary.write_bytes(b"new")
+    assert target.read_bytes() == b"new"
+    assert os.listdir(tmp_path) == ["file.bin"]
 
 
 def _killed_at_rename(script: str, tmp_path: pathlib.Path, rename_call: int) -> None:

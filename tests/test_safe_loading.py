@@ -1,6 +1,6 @@
 """
 Opening a file runs no code unless the caller opts in: an attack matrix of crafted files, one per loader, each of
-which creates a marker file if it is unpickled, imported or evaluated (sb3_cartdqn/common/trust.py and the loaders).
+which creates a marker file if it is unpickled, imported or evaluated (sb3_cartdqn/persistence/trust.py and the loaders).
 Each crafted file is also loaded *with* the opt-in, which must create the marker: the attack is live, and only the
 default refuses it.
 """

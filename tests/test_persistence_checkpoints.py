@@ -1,4 +1,4 @@
-"""Crash-safe checkpoints and exact resume (sb3_cartdqn/cartdqn/checkpoints.py), with real SIGKILLed training processes."""
+"""Crash-safe checkpoints and exact resume (sb3_cartdqn/persistence/checkpoints.py), with real SIGKILLed training processes."""
 
 import os
 import signal
