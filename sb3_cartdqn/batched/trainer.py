@@ -421,9 +421,8 @@ class BatchedCartDQN:
         :param checkpoint_freq: every ``checkpoint_freq`` env steps (0: never), save every seed with its replay
             buffer (:meth:`save_seeds`) into ``checkpoint_path/batched_<num_timesteps>_steps/``
             (:meth:`save_checkpoint`), written to a hidden folder and renamed into place when complete (what SB3's
-            ``CheckpointCallback`` does for one model); each seed
-            then resumes alone as a CartDQN (``CartDQN.load`` + ``load_replay_buffer`` +
-            ``learn(..., reset_num_timesteps=False)``), with new episodes
+            ``CheckpointCallback`` does for one model); each seed then resumes alone as a CartDQN (``CartDQN.load`` +
+            ``load_replay_buffer`` + ``learn(..., reset_num_timesteps=False)``), with new episodes
         :param checkpoint_path: the folder of those checkpoints (needed with ``checkpoint_freq``)
         :return: self
         """
