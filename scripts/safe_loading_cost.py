@@ -30,11 +30,11 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.save_util import load_from_pkl, save_to_pkl
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.cartdqn.checkpoints import STATE_KIND, capture_rng_state
-from sb3_cartdqn.common.buffer_io import read_replay_buffer, write_replay_buffer
-from sb3_cartdqn.common.data_file import open_data_file, write_data_file
-from sb3_cartdqn.common.env_state import capture_envs_data, dummy_vec_env
-from sb3_cartdqn.common.model_data import save_model
+from sb3_cartdqn.persistence.checkpoints import STATE_KIND, capture_rng_state
+from sb3_cartdqn.persistence.data_file import open_data_file, write_data_file
+from sb3_cartdqn.persistence.env_state import capture_envs_data, dummy_vec_env
+from sb3_cartdqn.persistence.model_file import save_model
+from sb3_cartdqn.persistence.replay_file import read_replay_buffer, write_replay_buffer
 
 
 def _median_ms(function: Callable[[], object], repeats: int) -> float:

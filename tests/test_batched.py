@@ -13,6 +13,7 @@ from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from sb3_cartdqn import CartDQN
 from sb3_cartdqn.batched import BatchedCartDQN
 from sb3_cartdqn.batched.replay import StackedBatch
+from sb3_cartdqn.persistence.checkpoints import list_batched_checkpoints
 
 SEEDS = [3, 7, 11]
 SMALL = dict(learning_starts=64, batch_size=32, buffer_size=1000)
@@ -379,9 +380,11 @@ def test_learning_rate_schedule_follows_cartdqns_progress():
 def test_checkpoints_every_n_steps_resume_each_seed_as_cartdqn(tmp_path):
     batched = BatchedCartDQN("CartPole-v1", SEEDS[:2], **SMALL)
     batched.learn(200, checkpoint_freq=100, checkpoint_path=tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["steps_100", "steps_200"]  # no temporary folder left
-    model = CartDQN.load(tmp_path / "steps_100" / f"seed_{SEEDS[1]}.zip", env=gym.make("CartPole-v1"))
-    model.load_replay_buffer(tmp_path / "steps_100" / f"seed_{SEEDS[1]}_replay.pkl")
+    # CartDQN's checkpoint names (issue #21: one naming rule for both writers); no temporary folder left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batched_100_steps", "batched_200_steps"]
+    assert [steps for steps, _ in list_batched_checkpoints(tmp_path)] == [100, 200]
+    model = CartDQN.load(tmp_path / "batched_100_steps" / f"seed_{SEEDS[1]}.zip", env=gym.make("CartPole-v1"))
+    model.load_replay_buffer(tmp_path / "batched_100_steps" / f"seed_{SEEDS[1]}_replay.pkl")
     assert model.num_timesteps == 100 and model.replay_buffer.size() == 100
     model.learn(20, reset_num_timesteps=False)
     assert model.num_timesteps == 120

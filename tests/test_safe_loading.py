@@ -1,6 +1,6 @@
 """
 Opening a file runs no code unless the caller opts in: an attack matrix of crafted files, one per loader, each of
-which creates a marker file if it is unpickled, imported or evaluated (sb3_cartdqn/common/trust.py and the loaders).
+which creates a marker file if it is unpickled, imported or evaluated (sb3_cartdqn/persistence/trust.py and the loaders).
 Each crafted file is also loaded *with* the opt-in, which must create the marker: the attack is live, and only the
 default refuses it.
 """
@@ -24,12 +24,11 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecNormalize
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.cartdqn.checkpoints import CartDQNCheckpointCallback, load_checkpoint
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy
-from sb3_cartdqn.common.data_codec import allow_class, allowed_classes
-from sb3_cartdqn.common.env_state import read_vecnormalize_statistics
-from sb3_cartdqn.common.errors import ModelFileError, UntrustedFileError
-from sb3_cartdqn.common.trust import TRUST_ENV_VAR, code_trusted
+from sb3_cartdqn.persistence.checkpoints import CartDQNCheckpointCallback, load_checkpoint
+from sb3_cartdqn.persistence.codec import allow_class, allowed_classes
+from sb3_cartdqn.persistence.env_state import read_vecnormalize_statistics
+from sb3_cartdqn.persistence.trust import TRUST_ENV_VAR, ModelFileError, UntrustedFileError, code_trusted
 from sb3_cartdqn.zoo.run_config import check_config_file, check_run_folder, literal_problem
 
 KWARGS = dict(learning_starts=32, batch_size=32, buffer_size=300, seed=0, device="cpu")
@@ -424,9 +423,9 @@ def test_allow_class_lets_a_file_name_a_user_class(trained, tmp_path):
         assert CartDQN.load(path).policy_kwargs["activation_fn"] is UserActivation
     finally:
         allowed_classes()  # the registry is module state: leave it as found
-        from sb3_cartdqn.common import data_codec
+        from sb3_cartdqn.persistence import codec
 
-        data_codec._user_classes.pop("user_module:UserActivation")
+        codec._user_classes.pop("user_module:UserActivation")
 
 
 @pytest.mark.parametrize(("value", "expected"), [("True", True), ("1", True), ("false", False), ("", False)])

@@ -1,8 +1,6 @@
 """N independent CartDQN runs (one per seed) computed together in one process."""
 
-import os
 import pathlib
-import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -27,6 +25,8 @@ from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET
 from sb3_cartdqn.common.exploration import ExponentialEpsilon, epsilon_greedy
 from sb3_cartdqn.common.fast_paths import FastPaths
 from sb3_cartdqn.common.q_learning import chosen_q_values, gradient_step, q_target, td_loss
+from sb3_cartdqn.persistence.atomic import atomic_folder
+from sb3_cartdqn.persistence.checkpoints import BATCHED_PREFIX, checkpoint_name
 
 
 def _train_freq_steps(train_freq: int | tuple[int, str]) -> int:
@@ -417,10 +417,10 @@ class BatchedCartDQN:
             ``[N, n_eval_episodes]``); training stops when it returns False (what an SB3 callback's ``_on_step``
             returning False does, e.g. RL Zoo's pruning ``TrialEvalCallback``)
         :param checkpoint_freq: every ``checkpoint_freq`` env steps (0: never), save every seed with its replay
-            buffer (:meth:`save_seeds`) into ``checkpoint_path/steps_<num_timesteps>/``, written to a hidden folder
-            and renamed into place when complete (what SB3's ``CheckpointCallback`` does for one model); each seed
-            then resumes alone as a CartDQN (``CartDQN.load`` + ``load_replay_buffer`` +
-            ``learn(..., reset_num_timesteps=False)``), with new episodes
+            buffer (:meth:`save_seeds`) into ``checkpoint_path/batched_<num_timesteps>_steps/``
+            (:meth:`save_checkpoint`), written to a hidden folder and renamed into place when complete (what SB3's
+            ``CheckpointCallback`` does for one model); each seed then resumes alone as a CartDQN (``CartDQN.load`` +
+            ``load_replay_buffer`` + ``learn(..., reset_num_timesteps=False)``), with new episodes
         :param checkpoint_path: the folder of those checkpoints (needed with ``checkpoint_freq``)
         :return: self
         """
@@ -542,21 +542,20 @@ class BatchedCartDQN:
             paths.append(path)
         return paths
 
-    def save_checkpoint(self, folder: str | pathlib.Path) -> pathlib.Path:
+    def save_checkpoint(self, folder: str | pathlib.Path, name_prefix: str = BATCHED_PREFIX) -> pathlib.Path:
         """
-        :meth:`save_seeds` with replay buffers into ``folder/steps_<num_timesteps>/``, atomically (a hidden
-        temporary folder renamed into place once every file is written; an existing one of that step is replaced).
+        :meth:`save_seeds` with replay buffers into ``folder/<name_prefix>_<num_timesteps>_steps/`` (CartDQN's
+        checkpoint names), atomically as CartDQN's checkpoints are written (``atomic_folder``: a hidden temporary
+        folder, flushed to disk and renamed into place once every file is written; an existing one of that step is
+        replaced, and removed only once its replacement is in place). ``list_batched_checkpoints`` lists them.
 
         :param folder: the folder of checkpoints
+        :param name_prefix: the checkpoints' common prefix
         :return: the checkpoint folder
         """
-        folder = pathlib.Path(folder)
-        final = folder / f"steps_{self.num_timesteps}"
-        temporary = folder / f".{final.name}.tmp"
-        shutil.rmtree(temporary, ignore_errors=True)
-        self.save_seeds(temporary, replay_buffers=True)
-        shutil.rmtree(final, ignore_errors=True)
-        os.rename(temporary, final)
+        final = pathlib.Path(folder) / checkpoint_name(name_prefix, self.num_timesteps)
+        with atomic_folder(final) as temporary:
+            self.save_seeds(temporary, replay_buffers=True)
         return final
 
     def nbytes_per_seed(self) -> int:

@@ -19,10 +19,10 @@ from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
 from sb3_cartdqn.common.checks import check_options
-from sb3_cartdqn.common.data_codec import allow_class
 from sb3_cartdqn.common.defaults import TUTORIAL
-from sb3_cartdqn.common.policy_io import load_policy, save_policy
 from sb3_cartdqn.common.torch_layers import TutorialCNN
+from sb3_cartdqn.persistence.codec import allow_class
+from sb3_cartdqn.persistence.policy_file import load_policy, save_policy
 
 SelfCartDQNPolicy = TypeVar("SelfCartDQNPolicy", bound="CartDQNPolicy")
 

@@ -6,7 +6,7 @@ What every CartDQN needs beyond the tutorial, kept out of the algorithm file: SB
 - a ``learn(total_timesteps)`` check (``learn(0)`` is a no-op, negative is an error);
 - safe persistence: atomic ``save`` and ``save_replay_buffer`` (a process killed mid-save leaves the previous file),
   data-only files, and a checked ``load`` / ``load_replay_buffer`` that refuses files carrying code unless the user
-  opts in (``trust_code``, see ``sb3_cartdqn.common.trust``).
+  opts in (``trust_code``, see ``sb3_cartdqn.persistence.trust``).
 """
 
 import io
@@ -23,19 +23,23 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, TrainFreq
 from stable_baselines3.her.her_replay_buffer import HerReplayBuffer
 
-from sb3_cartdqn.common.buffer_io import read_replay_buffer, replay_buffer_path, write_replay_buffer
 from sb3_cartdqn.common.checks import check_finite, check_total_timesteps
-from sb3_cartdqn.common.model_data import save_model
-from sb3_cartdqn.common.save_util import (
-    atomic_path,
+from sb3_cartdqn.persistence.atomic import atomic_path
+from sb3_cartdqn.persistence.model_file import (
     check_env_spaces,
-    check_replay_buffer,
     read_model_data,
     read_model_file,
+    save_model,
     tensor_entry_error,
     zip_path,
 )
-from sb3_cartdqn.common.trust import code_trusted
+from sb3_cartdqn.persistence.replay_file import (
+    check_replay_buffer,
+    read_replay_buffer,
+    replay_buffer_path,
+    write_replay_buffer,
+)
+from sb3_cartdqn.persistence.trust import code_trusted
 
 SelfCheckedAlgorithm = TypeVar("SelfCheckedAlgorithm", bound="CheckedOffPolicyAlgorithm")
 PathLike = str | pathlib.Path | io.BufferedIOBase
@@ -167,7 +171,7 @@ class CheckedOffPolicyAlgorithm(OffPolicyAlgorithm):
 
     def save(self, path: PathLike, exclude: Iterable[str] | None = None, include: Iterable[str] | None = None) -> None:
         """
-        SB3's ``save`` with every attribute written as data (no pickles: see ``sb3_cartdqn.common.model_data``),
+        SB3's ``save`` with every attribute written as data (no pickles: see ``sb3_cartdqn.persistence.fields``),
         written atomically: to a temporary file in the same folder, renamed over ``path`` once complete, so that a
         process killed mid-save never leaves a truncated file in place of the previous model.
 
@@ -242,7 +246,7 @@ class CheckedOffPolicyAlgorithm(OffPolicyAlgorithm):
         SB3's ``load``, reading data only, after checking the file: a missing, truncated, corrupt or non-CartDQN file
         (e.g. a DQN or PPO model) and an env whose spaces differ from the saved ones raise an error naming the file
         and the fix. A file that carries code (fields SB3 pickled, classes outside the allow-list of
-        ``sb3_cartdqn.common.data_codec``) is refused before anything is unpickled unless ``trust_code``.
+        ``sb3_cartdqn.persistence.codec``) is refused before anything is unpickled unless ``trust_code``.
 
         :param path: path to the file (or a file-like) where to load the agent from
         :param env: the new environment to run the loaded model on (None: predict only)

@@ -1,9 +1,3 @@
-"""The errors CartDQN's loaders raise: each names the file and what to do."""
+"""Compatibility import path (issue #21): what this module held moved to sb3_cartdqn.persistence."""
 
-
-class ModelFileError(ValueError):
-    """A file given to ``CartDQN.load`` (or a checkpoint) is missing, truncated, corrupt or not a CartDQN model."""
-
-
-class UntrustedFileError(ModelFileError):
-    """A file carries code (a pickle, a cloudpickled field, a class to import, an expression) and the caller did not opt in."""
+from sb3_cartdqn.persistence.trust import *  # noqa: F403

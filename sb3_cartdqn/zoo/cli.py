@@ -31,7 +31,7 @@ from unittest import mock
 
 from rl_zoo3 import ALGOS
 
-from sb3_cartdqn.common.trust import TRUST_ENV_VAR
+from sb3_cartdqn.persistence.trust import TRUST_ENV_VAR
 from sb3_cartdqn.presets import COMPARISON_SEEDS, VERIFICATION_SEEDS
 from sb3_cartdqn.zoo import hub, video
 from sb3_cartdqn.zoo.multi_seed import MultiSeedExperimentManager

@@ -9,7 +9,7 @@ refuses, unless the caller opts in (``trust_code=True`` or ``TRUST_REMOTE_CODE=T
 
 - a YAML tag other than the ``collections.OrderedDict`` and ``tuple`` ones RL Zoo writes;
 - a string RL Zoo would ``eval`` that is not a plain literal: Python literals, ``dict(key=literal, ...)``, and the
-  names of allow-listed classes (``nn.ReLU``, ``th.optim.AdamW``, ... see :mod:`sb3_cartdqn.common.data_codec`);
+  names of allow-listed classes (``nn.ReLU``, ``th.optim.AdamW``, ... see :mod:`sb3_cartdqn.persistence.codec`);
 - a class to import outside RL Zoo's, SB3's, sb3-contrib's, Gymnasium's and this package's own modules;
 - a pickled ``vecnormalize.pkl`` (it holds code as much as data).
 
@@ -30,11 +30,10 @@ from unittest import mock
 
 import yaml
 
-from sb3_cartdqn.common.data_codec import allowed_classes
-from sb3_cartdqn.common.errors import ModelFileError
-from sb3_cartdqn.common.model_data import SERIALIZED
-from sb3_cartdqn.common.save_util import read_model_file
-from sb3_cartdqn.common.trust import TRUST_ENV_VAR, code_trusted, refuse
+from sb3_cartdqn.persistence.codec import allowed_classes
+from sb3_cartdqn.persistence.fields import SERIALIZED
+from sb3_cartdqn.persistence.model_file import read_model_file
+from sb3_cartdqn.persistence.trust import TRUST_ENV_VAR, ModelFileError, code_trusted, refuse
 
 #: Keys whose string values RL Zoo passes to ``eval``
 EVALUATED_KEYS = ("normalize", "policy_kwargs", "replay_buffer_class", "replay_buffer_kwargs", "monitor_kwargs")

@@ -1,4 +1,4 @@
-"""Crash-safe checkpoints and exact resume (sb3_cartdqn/cartdqn/checkpoints.py), with real SIGKILLed training processes."""
+"""Crash-safe checkpoints and exact resume (sb3_cartdqn/persistence/checkpoints.py), with real SIGKILLed training processes."""
 
 import os
 import signal
@@ -17,7 +17,7 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.cartdqn.checkpoints import (
+from sb3_cartdqn.persistence.checkpoints import (
     CartDQNCheckpointCallback,
     latest_checkpoint,
     list_checkpoints,
@@ -176,7 +176,7 @@ TRAIN_SCRIPT = textwrap.dedent(
     th.set_num_threads(1)
     from stable_baselines3.common.env_util import make_vec_env
     from sb3_cartdqn import CartDQN
-    from sb3_cartdqn.cartdqn.checkpoints import CartDQNCheckpointCallback
+    from sb3_cartdqn.persistence.checkpoints import CartDQNCheckpointCallback
 
     save_path, die_in_save = sys.argv[1], int(sys.argv[2])
     if die_in_save:

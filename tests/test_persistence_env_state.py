@@ -1,4 +1,4 @@
-"""The envs' data attributes in checkpoints (``sb3_cartdqn.common.env_state``)."""
+"""The envs' data attributes in checkpoints (``sb3_cartdqn.persistence.env_state``)."""
 
 import gymnasium as gym
 import numpy as np
@@ -7,7 +7,7 @@ from rl_zoo3.gym_patches import PatchedTimeLimit
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from sb3_cartdqn.common.env_state import capture_envs_data, envs_data_matches, restore_envs_data
+from sb3_cartdqn.persistence.env_state import capture_envs_data, envs_data_matches, restore_envs_data
 
 
 def _cartpole(time_limit=gym.wrappers.TimeLimit, monitor=True):

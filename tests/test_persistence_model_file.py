@@ -1,4 +1,5 @@
-"""Atomic saves and clear load errors (sb3_cartdqn/common/save_util.py and CartDQN.save/load)."""
+"""Atomic saves and clear load errors of model and replay buffer files (sb3_cartdqn/persistence/model_file.py,
+replay_file.py and CartDQN.save/load)."""
 
 import io
 import os
@@ -11,7 +12,7 @@ from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.common.save_util import ModelFileError, atomic_path
+from sb3_cartdqn.persistence.trust import ModelFileError
 
 
 @pytest.fixture(scope="module")
@@ -59,19 +60,6 @@ def test_failed_save_keeps_previous_model(saved, tmp_path, monkeypatch):
     assert _hidden_leftovers(tmp_path) == []
     monkeypatch.undo()
     CartDQN.load(path)
-
-
-def test_atomic_path_replaces_only_on_success(tmp_path):
-    target = tmp_path / "file.bin"
-    target.write_bytes(b"old")
-    with pytest.raises(RuntimeError), atomic_path(target) as temporary:
-        temporary.write_bytes(b"partial")
-        raise RuntimeError
-    assert target.read_bytes() == b"old"
-    with atomic_path(target) as temporary:
-        temporary.write_bytes(b"new")
-    assert target.read_bytes() == b"new"
-    assert os.listdir(tmp_path) == ["file.bin"]
 
 
 @pytest.mark.parametrize("keep", [0.5, 0.99, 0.1])
