@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ from rl_zoo3.hyperparams_opt import HYPERPARAMS_CONVERTER, HYPERPARAMS_SAMPLER
 from rl_zoo3.utils import ALGOS
 
 from sb3_cartdqn.cartdqn import CartDQN
+from sb3_cartdqn.zoo.hyperparams_files import hyperparams_path
 from sb3_cartdqn.zoo.hyperparams_opt import convert_cartdqn_params, sample_cartdqn_params
 
 #: The key of CartDQN in RL Zoo (``--algo cartdqn``)
@@ -35,7 +35,7 @@ def default_config_path() -> Path:
     :return: the hyperparameter file RL Zoo reads for ``--algo cartdqn`` when no ``-conf`` is given
         (``hyperparams/cartdqn.yml``, shipped inside the package)
     """
-    return Path(str(resources.files("sb3_cartdqn.zoo") / "hyperparams" / f"{ALGO_NAME}.yml"))
+    return hyperparams_path(f"{ALGO_NAME}.yml")
 
 
 class OneSlotBufferLoader:
