@@ -36,7 +36,7 @@ from sb3_cartdqn.presets import COMPARISON_SEEDS, VERIFICATION_SEEDS
 from sb3_cartdqn.zoo import hub, video
 from sb3_cartdqn.zoo.multi_seed import MultiSeedExperimentManager
 from sb3_cartdqn.zoo.registration import ALGO_NAME, default_config_path, one_slot_buffer_on_load, register_cartdqn
-from sb3_cartdqn.zoo.run_config import checked_rl_zoo_enjoy
+from sb3_cartdqn.zoo.run_folder_checks import checked_rl_zoo_enjoy
 
 #: A context the script runs in, made from the script's arguments
 ScriptContext = Callable[[Sequence[str]], AbstractContextManager[object]]
@@ -131,7 +131,7 @@ def enjoy_run_checked(argv: Sequence[str]) -> AbstractContextManager[None]:
     """
     :param argv: ``enjoy``'s arguments
     :return: the block in which RL Zoo's ``enjoy``, ``record_video`` and ``push_to_hub`` check the run folder before
-        reading it (``run_config``)
+        reading it (``run_folder_checks``)
     """
     return checked_rl_zoo_enjoy(None)
 

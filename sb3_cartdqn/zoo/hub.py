@@ -12,8 +12,8 @@ from unittest import mock
 
 from huggingface_sb3 import EnvironmentName
 
-from sb3_cartdqn.zoo.run_config import check_run_folder
-from sb3_cartdqn.zoo.runs import parse_run_flags, run_folder
+from sb3_cartdqn.zoo.run_folder_checks import check_run_folder
+from sb3_cartdqn.zoo.run_folder_paths import parse_run_flags, run_folder
 
 #: Where a Hugging Face token comes from
 TOKEN_HINT = (

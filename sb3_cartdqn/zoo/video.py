@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from sb3_cartdqn.zoo.runs import parse_run_flags, run_folder
+from sb3_cartdqn.zoo.run_folder_paths import parse_run_flags, run_folder
 
 #: How RL Zoo's ``record_training`` starts ``record_video`` for each model (a bare ``python``, whichever is on PATH)
 RECORD_VIDEO_CHILD = ["python", "-m", "rl_zoo3.record_video"]
