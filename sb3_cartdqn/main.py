@@ -20,7 +20,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 
 from sb3_cartdqn import CartDQN, PlotDurationsCallback
-from sb3_cartdqn.batched.__main__ import SOLVED_THRESHOLD, parse_seeds, train_seeds
+from sb3_cartdqn.batched.cli import SOLVED_THRESHOLD, parse_seeds, train_seeds
 from sb3_cartdqn.presets import PRESET_FILES, load_preset
 
 
