@@ -21,12 +21,10 @@ import collections
 import contextlib
 import io
 import json
-import os
 import pathlib
 import zipfile
 from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
 import yaml
 
@@ -240,33 +238,23 @@ class _CheckedLoader:
 def checked_rl_zoo_enjoy(trust_code: bool | None = None) -> Iterator[None]:
     """
     Within the block, RL Zoo's ``enjoy`` checks the run folder (:func:`check_run_folder`) before reading its
-    hyperparameters, and the model zip of any algorithm but CartDQN (whose ``load`` reads data only) before loading it.
-    ``trust_code=True`` also opts CartDQN's own loaders in (as ``TRUST_REMOTE_CODE=True`` does).
+    hyperparameters (the adapter :func:`sb3_cartdqn.zoo.adapters.get_saved_hyperparams`), and the model zip of any
+    algorithm but CartDQN (whose ``load`` reads data only) before loading it (``rl_zoo3.ALGOS``' entries, for the
+    block). ``trust_code=True`` also opts CartDQN's own loaders in (as ``TRUST_REMOTE_CODE=True`` does).
 
     :param trust_code: skip the checks; ``None`` reads ``TRUST_REMOTE_CODE``
     """
-    import rl_zoo3.enjoy as zoo_enjoy
     from rl_zoo3.utils import ALGOS
 
-    from sb3_cartdqn.zoo.registration import ALGO_NAME
-
-    original = zoo_enjoy.get_saved_hyperparams
-
-    def checked(stats_path: str, *args: Any, **kwargs: Any) -> Any:
-        check_run_folder(stats_path, trust_code)
-        return original(stats_path, *args, **kwargs)
+    from sb3_cartdqn.zoo import adapters
+    from sb3_cartdqn.zoo.process_state import environ_set
+    from sb3_cartdqn.zoo.registration import ALGO_NAME, algos_set
 
     wrapped = {name: _CheckedLoader(algo, trust_code) for name, algo in ALGOS.items() if name != ALGO_NAME}
     environment = {TRUST_ENV_VAR: "True"} if trust_code else {}
-    import rl_zoo3
-    import rl_zoo3.utils as zoo_utils
-
     with (
-        # every place a script (also one run afresh as __main__ through runpy) imports the name from
-        mock.patch.object(zoo_enjoy, "get_saved_hyperparams", checked),
-        mock.patch.object(rl_zoo3, "get_saved_hyperparams", checked),
-        mock.patch.object(zoo_utils, "get_saved_hyperparams", checked),
-        mock.patch.dict(ALGOS, wrapped),
-        mock.patch.dict(os.environ, environment),
+        adapters.get_saved_hyperparams(lambda stats_path: check_run_folder(stats_path, trust_code)),
+        algos_set(wrapped),
+        environ_set(environment),
     ):
         yield
