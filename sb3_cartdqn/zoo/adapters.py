@@ -48,7 +48,7 @@ class Adapter:
     @contextmanager
     def installed(self, stand_in: Any) -> Iterator[None]:
         """
-        Within the block, every place of :attr:`places` is ``stand_in``; after it, each has its previous value again.
+        Within the block, every place of ``places`` is ``stand_in``; after it, each has its previous value again.
 
         :param stand_in: the replacement
         """
