@@ -27,12 +27,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import yaml
+from rl_zoo3.utils import ALGOS
 
 from sb3_cartdqn.common.data_codec import allowed_classes
 from sb3_cartdqn.common.errors import ModelFileError
 from sb3_cartdqn.common.model_data import SERIALIZED
 from sb3_cartdqn.common.save_util import read_model_file
 from sb3_cartdqn.common.trust import TRUST_ENV_VAR, code_trusted, refuse
+from sb3_cartdqn.zoo import adapters
+from sb3_cartdqn.zoo.process_state import environ_set
+from sb3_cartdqn.zoo.registration import ALGO_NAME, algos_set
 
 #: Keys whose string values RL Zoo passes to ``eval``
 EVALUATED_KEYS = ("normalize", "policy_kwargs", "replay_buffer_class", "replay_buffer_kwargs", "monitor_kwargs")
@@ -244,12 +248,6 @@ def checked_rl_zoo_enjoy(trust_code: bool | None = None) -> Iterator[None]:
 
     :param trust_code: skip the checks; ``None`` reads ``TRUST_REMOTE_CODE``
     """
-    from rl_zoo3.utils import ALGOS
-
-    from sb3_cartdqn.zoo import adapters
-    from sb3_cartdqn.zoo.process_state import environ_set
-    from sb3_cartdqn.zoo.registration import ALGO_NAME, algos_set
-
     wrapped = {name: _CheckedLoader(algo, trust_code) for name, algo in ALGOS.items() if name != ALGO_NAME}
     environment = {TRUST_ENV_VAR: "True"} if trust_code else {}
     with (
