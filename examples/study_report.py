@@ -23,6 +23,7 @@ import optuna
 import yaml
 
 from sb3_cartdqn.zoo import convert_cartdqn_params, default_config_path
+from sb3_cartdqn.zoo.hyperparams_files import read_hyperparams_file
 
 matplotlib.use("Agg")
 
@@ -73,7 +74,7 @@ def best_section(trial: optuna.trial.FrozenTrial, budget: int, env_id: str) -> d
     :param env_id: the env section of the default hyperparameter file the trials started from
     :return: the trial's settings as an RL Zoo hyperparameter section (``policy_kwargs`` as RL Zoo's string)
     """
-    section = dict(yaml.safe_load(default_config_path().read_text())[env_id])
+    section = dict(read_hyperparams_file(default_config_path())[env_id])
     section.update(convert_cartdqn_params(trial.params))
     section["n_timesteps"] = budget
     if isinstance(section.get("policy_kwargs"), dict):

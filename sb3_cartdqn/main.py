@@ -17,7 +17,7 @@ import time
 import torch as th
 
 from sb3_cartdqn import CartDQN, PlotDurationsCallback
-from sb3_cartdqn.batched.__main__ import parse_seeds, train_seeds
+from sb3_cartdqn.batched.cli import parse_seeds, train_seeds
 from sb3_cartdqn.common.evaluation import evaluate_greedy, solved_threshold
 from sb3_cartdqn.presets import PRESET_FILES, load_preset
 

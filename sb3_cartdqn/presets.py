@@ -14,14 +14,13 @@ The seed sets of the robust preset's study and checks are kept apart here: the s
 ``VERIFICATION_SEEDS`` and the comparison's ``COMPARISON_SEEDS`` were never used to choose hyperparameters.
 """
 
-import ast
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rl_zoo3.utils import linear_schedule
+
+from sb3_cartdqn.zoo.hyperparams_files import hyperparams_path, literal_values, read_hyperparams_file
 
 #: Seeds the robust preset's Optuna study trained every trial on (and nothing else used)
 STUDY_SEEDS = (1000, 1001, 1002)
@@ -63,27 +62,7 @@ def preset_path(name: str) -> Path:
     """
     if name not in PRESET_FILES:
         raise ValueError(f"Unknown preset {name!r}: choose one of {sorted(PRESET_FILES)}")
-    return Path(str(resources.files("sb3_cartdqn.zoo") / "hyperparams" / PRESET_FILES[name]))
-
-
-def _literal_policy_kwargs(text: str) -> dict[str, Any]:
-    """
-    Read RL Zoo's ``policy_kwargs`` string (``"dict(net_arch=[256, 256], dueling=True)"``) without running it:
-    only ``dict(...)`` of literal keyword values is accepted.
-
-    :param text: the string from the hyperparameter file
-    :return: the keyword arguments
-    """
-    try:
-        call = ast.parse(text.strip(), mode="eval").body
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "dict" and not call.args):
-            raise ValueError("not a dict(...) call")
-        return {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords if keyword.arg is not None}
-    except (SyntaxError, ValueError) as error:
-        raise ValueError(
-            f"policy_kwargs {text!r} is not of the form dict(key=literal, ...) ({error}); "
-            "presets only read literal values (use RL Zoo's -conf for anything else)"
-        ) from error
+    return hyperparams_path(PRESET_FILES[name])
 
 
 def load_preset(name: str, env_id: str = "CartPole-v1") -> Preset:
@@ -100,17 +79,20 @@ def load_preset(name: str, env_id: str = "CartPole-v1") -> Preset:
 def read_preset(path: Path, env_id: str = "CartPole-v1", name: str = "custom") -> Preset:
     """
     Read CartDQN settings from an RL Zoo hyperparameter file, converted as RL Zoo converts them (``"lin_<value>"``
-    becomes a linear schedule, a ``policy_kwargs`` string a dict), without running any code from the file.
+    becomes a linear schedule, a ``policy_kwargs`` string a dict), without running any code from the file
+    (:func:`sb3_cartdqn.zoo.hyperparams_files.read_hyperparams_file`, the package's one reader of such files).
 
     :param path: the YAML file
     :param env_id: the env section of the file to read
     :param name: the name to give the preset
     :return: the preset
+    :raises HyperparamsFileError: naming the file, if it is not data only (a Python tag, a ``policy_kwargs`` string
+        that is not a literal ``dict(...)``)
     """
-    sections = yaml.safe_load(Path(path).read_text())
+    sections = read_hyperparams_file(path)
     if env_id not in sections:
         raise ValueError(f"Preset {name!r} ({path}) has no settings for {env_id!r}; it has {sorted(sections)}")
-    settings = dict(sections[env_id])
+    settings = literal_values(sections[env_id], path)
     kwargs = {key: value for key, value in settings.items() if key not in ZOO_ONLY_KEYS}
     unsupported = sorted(set(settings) & set(ZOO_ONLY_KEYS) - {"n_timesteps", "policy"})
     if unsupported:
@@ -118,8 +100,6 @@ def read_preset(path: Path, env_id: str = "CartPole-v1", name: str = "custom") -
     for key in ("learning_rate", "exploration_final_eps", "exploration_initial_eps"):
         if isinstance(kwargs.get(key), str) and kwargs[key].startswith("lin_"):
             kwargs[key] = linear_schedule(kwargs[key].removeprefix("lin_"))
-    if isinstance(kwargs.get("policy_kwargs"), str):
-        kwargs["policy_kwargs"] = _literal_policy_kwargs(kwargs["policy_kwargs"])
     if isinstance(kwargs.get("train_freq"), list):
         kwargs["train_freq"] = tuple(kwargs["train_freq"])
     return Preset(

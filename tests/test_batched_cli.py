@@ -6,7 +6,7 @@ import json
 import pytest
 
 from sb3_cartdqn import CartDQN
-from sb3_cartdqn.batched.__main__ import main, parse_seeds
+from sb3_cartdqn.batched.cli import main, parse_seeds
 
 
 def test_parse_seeds():
@@ -54,7 +54,7 @@ def test_preset_at_budget_factors_writes_the_verification_table(tmp_path):
 
 
 def test_preset_the_batched_trainer_cannot_take_is_named(tmp_path, monkeypatch):
-    from sb3_cartdqn.batched import __main__ as cli
+    from sb3_cartdqn.batched import cli
     from sb3_cartdqn.presets import load_preset
 
     preset = load_preset("tutorial")

@@ -19,6 +19,12 @@ from sb3_cartdqn.compare.algorithms import (
     linear_exploration_fraction,
     load_zoo_hyperparams,
 )
+from sb3_cartdqn.zoo.hyperparams_files import (
+    HyperparamsFileError,
+    hyperparams_path,
+    literal_values,
+    read_hyperparams_file,
+)
 
 # The tutorial's exploration: eps(t) = EPS_END + (EPS_START - EPS_END) * exp(-t / EPS_DECAY)
 TUTORIAL_EPS_START, TUTORIAL_EPS_END = TUTORIAL.exploration_initial_eps, TUTORIAL.exploration_final_eps
@@ -121,3 +127,36 @@ def test_bad_robust_inputs_are_named(tmp_path):
         load_zoo_hyperparams("cartdqn", "CartPole-v1", 1_000, config=str(path), key="other")
     with pytest.raises(ValueError, match="Unknown algorithm"):
         build_algorithms(["dqn"], "CartPole-v1", 1_000)
+
+
+def test_robust_row_reads_the_packaged_file_from_any_working_directory(tmp_path, monkeypatch):
+    """The package's file is found from elsewhere, and a ./hyperparams/cartdqn_robust.yml there is not read."""
+    decoy = {"CartPole-v1": {"n_timesteps": 7, "policy": "MlpPolicy", "tau": 0.5}}
+    (tmp_path / "hyperparams").mkdir()
+    (tmp_path / "hyperparams" / "cartdqn_robust.yml").write_text(yaml.safe_dump(decoy))
+    monkeypatch.chdir(tmp_path)
+    (config,), skipped = build_algorithms(["cartdqn-robust"], "CartPole-v1", 1_000)
+    assert skipped == {}
+    packaged = read_hyperparams_file(hyperparams_path("cartdqn_robust.yml"))["CartPole-v1"]
+    assert config.raw_hyperparams == packaged
+    assert config.zoo_n_timesteps == packaged["n_timesteps"] != 7
+    assert config.kwargs["tau"] == packaged["tau"] != 0.5
+    assert config.kwargs["policy_kwargs"] == literal_values(packaged, "")["policy_kwargs"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("CartPole-v1: !!python/object/apply:os.getcwd []\n", r"python/object/apply:os.getcwd.*data only"),
+        (
+            "CartPole-v1:\n  n_timesteps: 10\n  policy: MlpPolicy\n  policy_kwargs: \"dict(net_arch=__import__('os'))\"\n",
+            r"policy_kwargs = .*is not of the form dict\(key=literal, \.\.\.\)",
+        ),
+    ],
+)
+def test_robust_config_with_code_is_refused_naming_the_file(tmp_path, text, message):
+    path = tmp_path / "cartdqn_robust.yml"
+    path.write_text(text)
+    for kwargs in ({"hyperparams_dir": str(tmp_path)}, {"robust_config": str(path)}):
+        with pytest.raises(HyperparamsFileError, match=rf"{path}.*{message}"):
+            build_algorithms(["cartdqn-robust"], "CartPole-v1", 1_000, **kwargs)

@@ -29,7 +29,7 @@ from sb3_cartdqn.persistence.checkpoints import CartDQNCheckpointCallback, load_
 from sb3_cartdqn.persistence.codec import allow_class, allowed_classes
 from sb3_cartdqn.persistence.env_state import read_vecnormalize_statistics
 from sb3_cartdqn.persistence.trust import TRUST_ENV_VAR, ModelFileError, UntrustedFileError, code_trusted
-from sb3_cartdqn.zoo.run_config import check_config_file, check_run_folder, literal_problem
+from sb3_cartdqn.zoo.run_folder_checks import check_config_file, check_run_folder, literal_problem
 
 KWARGS = dict(learning_starts=32, batch_size=32, buffer_size=300, seed=0, device="cpu")
 OPT_IN = "trust_code=True (or the environment variable TRUST_REMOTE_CODE=True)"
@@ -439,3 +439,9 @@ def test_trust_remote_code_variable_must_be_a_truth_value(monkeypatch):
     monkeypatch.setenv(TRUST_ENV_VAR, "maybe")
     with pytest.raises(ValueError, match="TRUST_REMOTE_CODE='maybe' is not a truth value"):
         code_trusted()
+
+
+def test_documented_import_path_of_the_run_folder_checks_still_works():
+    from sb3_cartdqn.zoo import run_config
+
+    assert run_config.check_run_folder is check_run_folder and run_config.check_config_file is check_config_file

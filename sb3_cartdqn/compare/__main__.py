@@ -1,3 +1,6 @@
+"""``python -m sb3_cartdqn.compare``: see :mod:`sb3_cartdqn.compare.cli`."""
+
 from sb3_cartdqn.compare.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,10 @@
 """
 The algorithms the comparison trains, each as an :class:`AlgorithmConfig`: a class, a policy and its keyword arguments.
 
-RL Zoo settings are read and preprocessed by RL Zoo's own ``ExperimentManager`` (YAML loading, schedule strings,
-``policy_kwargs`` strings evaluated the way RL Zoo evaluates them), never copied by hand.
+RL Zoo settings are preprocessed by RL Zoo's own ``ExperimentManager`` (schedule strings, ``n_envs``, ``env_kwargs``),
+never copied by hand. RL Zoo's own files (``dqn-zoo``, ``qrdqn-zoo``) are also read by it; CartDQN's files (the
+package's ``hyperparams/``, or one the user names) are read by the package's data-only reader
+(:mod:`sb3_cartdqn.zoo.hyperparams_files`), so that no string of them is evaluated.
 """
 
 import argparse
@@ -16,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rl_zoo3.exp_manager import ExperimentManager
 from rl_zoo3.utils import ALGOS
 from stable_baselines3 import DQN
@@ -24,6 +25,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
 from sb3_cartdqn.common.defaults import TUTORIAL, tutorial_dqn_kwargs
+from sb3_cartdqn.zoo.hyperparams_files import hyperparams_folder, literal_values, read_hyperparams_file
 
 ALGORITHM_NAMES = ("cartdqn-tutorial", "cartdqn-robust", "dqn-tutorial-like", "dqn-zoo", "dqn-zoo-nstep3", "qrdqn-zoo")
 
@@ -168,12 +170,14 @@ def load_zoo_hyperparams(
     algo: str, env_id: str, n_timesteps: int, config: str | None = None, key: str | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], ExperimentManager]:
     """
-    Read and preprocess RL Zoo hyperparameters with RL Zoo's own ``ExperimentManager``.
+    Read RL Zoo hyperparameters and preprocess them with RL Zoo's own ``ExperimentManager``.
 
-    :param algo: RL Zoo algorithm key (``dqn``, ``qrdqn``, ...): the default config is rl_zoo3's ``hyperparams/{algo}.yml``
-    :param env_id: the env id whose entry is read
+    :param algo: RL Zoo algorithm key (``dqn``, ``qrdqn``, ...): the default config is rl_zoo3's ``hyperparams/{algo}.yml``,
+        read by RL Zoo
+    :param env_id: the env id whose entry is read (else the file's ``default`` entry, as RL Zoo reads it)
     :param n_timesteps: the budget that overrides the entry's ``n_timesteps``
-    :param config: a YAML file to read instead of rl_zoo3's own
+    :param config: a YAML file to read instead of rl_zoo3's own, through the package's data-only reader
+        (:func:`sb3_cartdqn.zoo.hyperparams_files.read_hyperparams_file`: its strings are never evaluated)
     :param key: the entry to read when it is not named after ``env_id`` (e.g. a tuned entry)
     :return: the model keyword arguments (with ``policy``), the raw entry, and the manager
         (its ``n_envs`` and ``env_kwargs`` are set)
@@ -181,15 +185,18 @@ def load_zoo_hyperparams(
     manager = ExperimentManager(
         argparse.Namespace(), algo, env_id, log_folder="logs", n_timesteps=n_timesteps, config=config, verbose=0
     )
-    with contextlib.redirect_stdout(io.StringIO()):
-        if key is None:
+    if config is None:
+        with contextlib.redirect_stdout(io.StringIO()):
             raw, _ = manager.read_hyperparameters()
-        else:
-            with open(manager.config) as file:
-                entries = yaml.safe_load(file)  # as ExperimentManager.read_hyperparameters reads it
-            if key not in entries:
-                raise ValueError(f"No entry {key!r} in {manager.config}; its entries are {sorted(entries)}")
-            raw = entries[key]
+    else:
+        entries = read_hyperparams_file(config)
+        if key is not None and key not in entries:
+            raise ValueError(f"No entry {key!r} in {manager.config}; its entries are {sorted(entries)}")
+        # The entry ExperimentManager.read_hyperparameters would pick: the env id's, else the file's default
+        chosen = key or next((name for name in (env_id, "default") if name in entries), None)
+        if chosen is None:
+            raise ValueError(f"Hyperparameters not found for {algo}-{env_id} in {manager.config}")
+        raw = entries[chosen]
     raw = dict(raw)
     unsupported = [name for name in _UNSUPPORTED_ZOO_KEYS if name in raw]
     if unsupported:
@@ -197,7 +204,8 @@ def load_zoo_hyperparams(
             f"{manager.config} [{key or env_id}] sets {unsupported}: the comparison uses the same env pipeline "
             "for every algorithm; remove these keys or compare with RL Zoo's own train script"
         )
-    hyperparams, _, _, _ = manager._preprocess_hyperparams(dict(raw))
+    values = dict(raw) if config is None else literal_values(raw, config)
+    hyperparams, _, _, _ = manager._preprocess_hyperparams(values)
     return hyperparams, raw, manager
 
 
@@ -262,24 +270,17 @@ def _short_path(path: str) -> str:
     return path.split(marker, 1)[1] if marker in path else os.path.relpath(path) if os.path.isabs(path) else path
 
 
-def hyperparams_dirs() -> list[Path]:
-    """
-    :return: where ``hyperparams/`` is looked for: the working directory, the source checkout, the package
-    """
-    package = Path(__file__).resolve().parent.parent
-    candidates = [Path.cwd() / "hyperparams", package.parent / "hyperparams", package / "hyperparams"]
-    return list(dict.fromkeys(path.resolve() for path in candidates))
-
-
 def find_robust_entry(
     env_id: str, hyperparams_dir: str | None = None, config: str | None = None, key: str | None = None
 ) -> tuple[str, str | None] | None:
     """
     Find CartDQN's robust preset: ``cartdqn_robust.yml`` (entry ``env_id``), else an entry of ``cartdqn.yml`` whose
-    name starts with ``env_id`` and contains ``robust`` (e.g. ``CartPole-v1-robust``).
+    name starts with ``env_id`` and contains ``robust`` (e.g. ``CartPole-v1-robust``). Files are read by the package's
+    data-only reader.
 
     :param env_id: the env id
-    :param hyperparams_dir: the folder to look in (default: see :func:`hyperparams_dirs`)
+    :param hyperparams_dir: the folder to look in (default: the package's ``hyperparams/``, whatever the working
+        directory)
     :param config: an explicit YAML file (skips the search)
     :param key: an explicit entry name in that file (default: ``env_id``)
     :return: ``(file, key or None for env_id)``, or None when there are no robust settings
@@ -288,20 +289,18 @@ def find_robust_entry(
         if not os.path.isfile(config):
             raise FileNotFoundError(f"--robust-config {config} does not exist")
         return config, key
-    folders = [Path(hyperparams_dir)] if hyperparams_dir else hyperparams_dirs()
-    for folder in folders:
-        robust_file = folder / "cartdqn_robust.yml"
-        if robust_file.is_file():
-            return str(robust_file), key
-        main_file = folder / "cartdqn.yml"
-        if main_file.is_file():
-            with open(main_file) as file:
-                entries = yaml.safe_load(file) or {}
-            if key is not None and key in entries:
-                return str(main_file), key
-            robust_keys = sorted(name for name in entries if name.startswith(env_id) and "robust" in name.lower())
-            if robust_keys:
-                return str(main_file), robust_keys[0]
+    folder = Path(hyperparams_dir) if hyperparams_dir else hyperparams_folder()
+    robust_file = folder / "cartdqn_robust.yml"
+    if robust_file.is_file():
+        return str(robust_file), key
+    main_file = folder / "cartdqn.yml"
+    if main_file.is_file():
+        entries = read_hyperparams_file(main_file)
+        if key is not None and key in entries:
+            return str(main_file), key
+        robust_keys = sorted(name for name in entries if name.startswith(env_id) and "robust" in name.lower())
+        if robust_keys:
+            return str(main_file), robust_keys[0]
     return None
 
 
@@ -343,7 +342,7 @@ def build_algorithms(
         elif name == "cartdqn-robust":
             found = find_robust_entry(env_id, hyperparams_dir, robust_config, robust_key)
             if found is None:
-                where = hyperparams_dir or ", ".join(str(path) for path in hyperparams_dirs())
+                where = hyperparams_dir or hyperparams_folder()
                 skipped[name] = (
                     f"no robust CartDQN settings for {env_id}: neither cartdqn_robust.yml nor a '{env_id}...robust' "
                     f"entry of cartdqn.yml in {where} (pass --robust-config FILE [--robust-key KEY])"

@@ -52,7 +52,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--jobs", type=int, default=2, help="parallel worker processes (one torch thread each)")
     parser.add_argument("--out", default=None, help="output folder (default: results/compare-<date>-<time>)")
-    parser.add_argument("--hyperparams-dir", default=None, help="folder with cartdqn.yml / cartdqn_robust.yml")
+    parser.add_argument(
+        "--hyperparams-dir",
+        default=None,
+        help="folder with cartdqn.yml / cartdqn_robust.yml (default: the package's hyperparams/)",
+    )
     parser.add_argument("--robust-config", default=None, help="YAML file with CartDQN's robust preset")
     parser.add_argument("--robust-key", default=None, help="entry of --robust-config to use (default: the env id)")
     parser.add_argument(

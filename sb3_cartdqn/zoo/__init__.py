@@ -1,4 +1,17 @@
-"""RL Zoo integration: CartDQN as the RL Zoo algorithm ``cartdqn`` (see ``python -m sb3_cartdqn.zoo``)."""
+"""
+RL Zoo integration: CartDQN as the RL Zoo algorithm ``cartdqn`` (see ``python -m sb3_cartdqn.zoo``).
+
+- ``registration``: ``cartdqn`` in RL Zoo's registries (``ALGOS``, samplers), the 1-slot loader, the default config;
+- ``hyperparams_files``: where the package's hyperparameter files are, and their one data-only reader;
+- ``hyperparams_opt``: CartDQN's Optuna search space; ``multi_seed``: the multi-seed objective (an
+  ``ExperimentManager`` subclass);
+- ``cli``: ``python -m sb3_cartdqn.zoo SCRIPT``, RL Zoo's scripts with what each needs around it (``video``, ``hub``);
+- ``adapters``: the only stand-ins for functions RL Zoo calls where it has no hook; ``process_state``: ``sys.argv``
+  and environment variables for a block;
+- ``run_folder_paths``: which run folder a script uses; ``run_folder_checks``: a run folder's files checked before
+  RL Zoo reads them;
+- ``rl_zoo_hook``, ``rl_zoo_startup``: the opt-in hook that makes ``python -m rl_zoo3.SCRIPT --algo cartdqn`` work.
+"""
 
 from sb3_cartdqn.zoo.hyperparams_opt import convert_cartdqn_params, sample_cartdqn_params
 from sb3_cartdqn.zoo.registration import (

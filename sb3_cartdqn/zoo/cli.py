@@ -27,16 +27,16 @@ from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from rl_zoo3 import ALGOS
 
 from sb3_cartdqn.persistence.trust import TRUST_ENV_VAR
 from sb3_cartdqn.presets import COMPARISON_SEEDS, VERIFICATION_SEEDS
-from sb3_cartdqn.zoo import hub, video
+from sb3_cartdqn.zoo import adapters, hub, video
 from sb3_cartdqn.zoo.multi_seed import MultiSeedExperimentManager
+from sb3_cartdqn.zoo.process_state import argv_set
 from sb3_cartdqn.zoo.registration import ALGO_NAME, default_config_path, one_slot_buffer_on_load, register_cartdqn
-from sb3_cartdqn.zoo.run_config import checked_rl_zoo_enjoy
+from sb3_cartdqn.zoo.run_folder_checks import checked_rl_zoo_enjoy
 
 #: A context the script runs in, made from the script's arguments
 ScriptContext = Callable[[Sequence[str]], AbstractContextManager[object]]
@@ -71,7 +71,7 @@ def run_rl_zoo_module(module: str, prog: str, argv: Sequence[str]) -> None:
     :param prog: program name shown in its help
     :param argv: its arguments
     """
-    with mock.patch.object(sys, "argv", [prog, *argv]), warnings.catch_warnings():
+    with argv_set([prog, *argv]), warnings.catch_warnings():
         # rl_zoo3.plots imports its scripts: runpy warns that it runs an imported module's code again, which is what
         # `python -m rl_zoo3.plots.plot_train` does too (in a fresh namespace; harmless)
         warnings.filterwarnings("ignore", message=".*found in sys.modules after import of package", category=RuntimeWarning)
@@ -96,7 +96,7 @@ def multi_algo_plot_train(run: ModuleRunner, argv: Sequence[str]) -> None:
         return
     # RL Zoo's plot_train draws on a figure named after the y-axis: each call adds its curves to the same one
     labelled: set[object] = set()
-    with mock.patch.object(plt, "show", lambda *args, **kwargs: None):
+    with adapters.pyplot_show():
         for algo in known.algo:
             run(["-a", algo, *rest])
             axes = plt.gca()
@@ -131,7 +131,7 @@ def enjoy_run_checked(argv: Sequence[str]) -> AbstractContextManager[None]:
     """
     :param argv: ``enjoy``'s arguments
     :return: the block in which RL Zoo's ``enjoy``, ``record_video`` and ``push_to_hub`` check the run folder before
-        reading it (``run_config``)
+        reading it (``run_folder_checks``)
     """
     return checked_rl_zoo_enjoy(None)
 
@@ -188,18 +188,17 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
 def train_with_trial_seeds(run: ModuleRunner, argv: Sequence[str]) -> None:
     """
     RL Zoo's ``train``; with ``--trial-seeds``, ``-optimize`` scores each trial on those seeds
-    (``MultiSeedExperimentManager`` stands in for RL Zoo's ``ExperimentManager`` during the run).
+    (``MultiSeedExperimentManager`` stands in for RL Zoo's ``ExperimentManager`` during the run: the adapter
+    :func:`sb3_cartdqn.zoo.adapters.experiment_manager`).
 
     :param run: runs RL Zoo's ``train`` module with the given arguments
     :param argv: ``train``'s arguments, and optionally the multi-seed objective's (see :func:`split_trial_seeds`)
     """
-    import rl_zoo3.exp_manager
-
     settings, rest = split_trial_seeds(argv)
     if settings is None:
         run(rest)
         return
-    with mock.patch.object(rl_zoo3.exp_manager, "ExperimentManager", MultiSeedExperimentManager.configured(**settings)):
+    with adapters.experiment_manager(MultiSeedExperimentManager.configured(**settings)):
         run(rest)
 
 

@@ -7,13 +7,12 @@ import importlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-from unittest import mock
 
 from huggingface_sb3 import EnvironmentName
 
-from sb3_cartdqn.zoo.run_config import check_run_folder
-from sb3_cartdqn.zoo.runs import parse_run_flags, run_folder
+from sb3_cartdqn.zoo import adapters
+from sb3_cartdqn.zoo.run_folder_checks import check_run_folder
+from sb3_cartdqn.zoo.run_folder_paths import parse_run_flags, run_folder
 
 #: Where a Hugging Face token comes from
 TOKEN_HINT = (
@@ -60,22 +59,12 @@ def model_card_metadata_available(argv: Sequence[str] = ()) -> Iterator[None]:
     RL Zoo's ``push_to_hub`` imports ``generate_metadata`` from ``huggingface_sb3.push_to_hub``; the
     ``sb3-team-hf-integration`` 3.2 release of that module (the only one rl-zoo3 2.9.2's requirement allows) renamed it
     ``_generate_metadata`` and returns a ``ModelCardData`` instead of the dict RL Zoo writes into the model card.
-    Where only the new name exists, ``generate_metadata`` is provided for the block, as the old function: the same
-    tags and evaluation result, as a dict. RL Zoo's and huggingface_sb3's files stay as they are.
+    Within the block, the old name is there, as the old function (the adapter
+    :func:`sb3_cartdqn.zoo.adapters.generate_metadata`). RL Zoo's and huggingface_sb3's files stay as they are.
 
     :param argv: the script's arguments (unused)
     """
-    # The module, not the function of the same name that the package exports
-    hf_push = importlib.import_module("huggingface_sb3.push_to_hub")
-    if hasattr(hf_push, "generate_metadata") or not hasattr(hf_push, "_generate_metadata"):
-        yield
-        return
-
-    def generate_metadata(model_name: str, env_id: str, mean_reward: float, std_reward: float) -> dict[str, Any]:
-        metadata = hf_push._generate_metadata(model_name, env_id, mean_reward, std_reward)
-        return metadata.to_dict() if hasattr(metadata, "to_dict") else dict(metadata)
-
-    with mock.patch.object(hf_push, "generate_metadata", generate_metadata, create=True):
+    with adapters.generate_metadata():
         yield
 
 
@@ -89,26 +78,13 @@ def optional_files_may_be_missing(argv: Sequence[str] = ()) -> Iterator[None]:
     RL Zoo's ``load_from_hub`` skips a run's ``vec_normalize.pkl`` when the download raises ``requests``'
     ``HTTPError``; huggingface_hub 1.0 and later raise their own ``EntryNotFoundError`` (not a ``requests`` error), so
     every run saved without VecNormalize would stop the download. Within the block, that error for an optional file
-    (:data:`OPTIONAL_RUN_FILES`) is raised as the ``HTTPError`` RL Zoo expects; a missing model or config, and a Hub
-    that cannot be reached, still stop it. RL Zoo's and huggingface_sb3's files stay as they are.
+    (:data:`OPTIONAL_RUN_FILES`) is raised as the ``HTTPError`` RL Zoo expects (the adapter
+    :func:`sb3_cartdqn.zoo.adapters.load_from_hub`); a missing model or config, and a Hub that cannot be reached,
+    still stop it. RL Zoo's and huggingface_sb3's files stay as they are.
 
     :param argv: the script's arguments (unused)
     """
-    import huggingface_sb3
-    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
-    from requests.exceptions import HTTPError
-
-    download = huggingface_sb3.load_from_hub
-
-    def load_from_hub(repo_id: str, filename: str) -> str:
-        try:
-            return download(repo_id, filename)
-        except EntryNotFoundError as error:
-            if filename not in OPTIONAL_RUN_FILES or isinstance(error, LocalEntryNotFoundError):
-                raise
-            raise HTTPError(f"{repo_id} has no {filename}") from error
-
-    with mock.patch.object(huggingface_sb3, "load_from_hub", load_from_hub):
+    with adapters.load_from_hub(OPTIONAL_RUN_FILES):
         yield
 
 

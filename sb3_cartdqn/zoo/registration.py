@@ -1,8 +1,7 @@
 """Make CartDQN an RL Zoo algorithm named ``cartdqn``, without forking RL Zoo: add it to RL Zoo's own registries."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ from rl_zoo3.hyperparams_opt import HYPERPARAMS_CONVERTER, HYPERPARAMS_SAMPLER
 from rl_zoo3.utils import ALGOS
 
 from sb3_cartdqn.cartdqn import CartDQN
+from sb3_cartdqn.zoo.hyperparams_files import hyperparams_path
 from sb3_cartdqn.zoo.hyperparams_opt import convert_cartdqn_params, sample_cartdqn_params
 
 #: The key of CartDQN in RL Zoo (``--algo cartdqn``)
@@ -35,7 +35,7 @@ def default_config_path() -> Path:
     :return: the hyperparameter file RL Zoo reads for ``--algo cartdqn`` when no ``-conf`` is given
         (``hyperparams/cartdqn.yml``, shipped inside the package)
     """
-    return Path(str(resources.files("sb3_cartdqn.zoo") / "hyperparams" / f"{ALGO_NAME}.yml"))
+    return hyperparams_path(f"{ALGO_NAME}.yml")
 
 
 class OneSlotBufferLoader:
@@ -67,6 +67,26 @@ class OneSlotBufferLoader:
 
 
 @contextmanager
+def algos_set(entries: Mapping[str, Any]) -> Iterator[None]:
+    """
+    Within the block, ``rl_zoo3.ALGOS`` (RL Zoo's registry of algorithms, which its scripts look ``--algo`` up in)
+    has ``entries``; after it, each name has its previous entry again (or none, where it had none).
+
+    :param entries: algorithm name to class (or an object with the class's ``load``)
+    """
+    previous = {name: ALGOS.get(name) for name in entries}
+    ALGOS.update(entries)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        for name, algo in previous.items():
+            if algo is None:
+                ALGOS.pop(name, None)
+            else:
+                ALGOS[name] = algo
+
+
+@contextmanager
 def one_slot_buffer_on_load() -> Iterator[None]:
     """
     Within the block, ``rl_zoo3.ALGOS["cartdqn"].load`` loads with a 1-slot replay buffer (see ``OneSlotBufferLoader``).
@@ -74,9 +94,5 @@ def one_slot_buffer_on_load() -> Iterator[None]:
     is restored after.
     """
     register_cartdqn()
-    previous = ALGOS[ALGO_NAME]
-    register_cartdqn(one_slot_buffer=True)
-    try:
+    with algos_set({ALGO_NAME: OneSlotBufferLoader(CartDQN)}):
         yield
-    finally:
-        ALGOS[ALGO_NAME] = previous

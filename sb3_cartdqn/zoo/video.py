@@ -5,19 +5,14 @@ registered, and ``record_training``'s output folder checked before it is deleted
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-from unittest import mock
 
-from sb3_cartdqn.zoo.runs import parse_run_flags, run_folder
-
-#: How RL Zoo's ``record_training`` starts ``record_video`` for each model (a bare ``python``, whichever is on PATH)
-RECORD_VIDEO_CHILD = ["python", "-m", "rl_zoo3.record_video"]
+from sb3_cartdqn.zoo import adapters
+from sb3_cartdqn.zoo.process_state import environ_set
+from sb3_cartdqn.zoo.run_folder_paths import parse_run_flags, run_folder
 
 
 @contextmanager
@@ -43,7 +38,7 @@ def ffmpeg_on_path(argv: Sequence[str] = ()) -> Iterator[None]:
         ) from error
     with tempfile.TemporaryDirectory(prefix="sb3_cartdqn_ffmpeg_") as folder:
         os.symlink(executable, os.path.join(folder, "ffmpeg"))
-        with mock.patch.dict(os.environ, {"PATH": folder + os.pathsep + os.environ.get("PATH", "")}):
+        with environ_set({"PATH": folder + os.pathsep + os.environ.get("PATH", "")}):
             yield
 
 
@@ -53,18 +48,11 @@ def record_video_children_registered(argv: Sequence[str] = ()) -> Iterator[None]
     RL Zoo's ``record_training`` records each model with ``subprocess.call(["python", "-m", "rl_zoo3.record_video",
     ...])``: a bare ``python`` (maybe not this environment's) in which ``cartdqn`` is not registered. Within the block
     such a call runs ``python -m sb3_cartdqn.zoo record_video ...`` with this interpreter instead, with the same flags;
-    other calls are left alone.
+    other calls are left alone (the adapter :func:`sb3_cartdqn.zoo.adapters.subprocess_call`).
 
     :param argv: the script's arguments (unused)
     """
-    call = subprocess.call
-
-    def call_through_cartdqn_zoo(args: Any, *rest: Any, **kwargs: Any) -> int:
-        if isinstance(args, list | tuple) and list(args[: len(RECORD_VIDEO_CHILD)]) == RECORD_VIDEO_CHILD:
-            args = [sys.executable, "-m", "sb3_cartdqn.zoo", "record_video", *args[len(RECORD_VIDEO_CHILD) :]]
-        return call(args, *rest, **kwargs)
-
-    with mock.patch.object(subprocess, "call", call_through_cartdqn_zoo):
+    with adapters.subprocess_call():
         yield
 
 

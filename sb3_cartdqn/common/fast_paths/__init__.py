@@ -6,7 +6,7 @@ same values to the bit as the plain function it stands in for (each module's tes
 - ``adamw``: ``AdamW(fused=True).step()`` as a direct call of the fused kernel
 - ``replay_sampling``: ``ReplayBuffer.sample`` without its per-field copies
 - ``clipping``: ``torch.nn.utils.clip_grad_value_`` without its per-call regrouping
-- ``soft_update``: SB3's ``polyak_update`` loop as one ``torch._foreach_lerp_`` call
+- ``polyak``: SB3's ``polyak_update`` loop as one ``torch._foreach_lerp_`` call
 
 :class:`FastPaths` bundles them for one pair of online and target networks, so that a trainer's ``train()`` reads
 like the tutorial's ``optimize_model`` whichever form runs; ``FastPaths.build(..., plain=NAMES)`` gives the plain
@@ -24,7 +24,7 @@ from sb3_cartdqn.common.fast_paths.adamw import FusedAdamWStep
 from sb3_cartdqn.common.fast_paths.clipping import clip_grad_value
 from sb3_cartdqn.common.fast_paths.mlp_forward import MlpForward
 from sb3_cartdqn.common.fast_paths.replay_sampling import fast_sampling_applies, sample_replay
-from sb3_cartdqn.common.fast_paths.soft_update import copy_buffers, soft_update
+from sb3_cartdqn.common.fast_paths.polyak import copy_buffers, soft_update
 
 __all__ = [
     "NAMES",

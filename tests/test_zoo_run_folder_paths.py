@@ -2,7 +2,7 @@
 
 import pytest
 
-from sb3_cartdqn.zoo.runs import parse_run_flags, run_folder
+from sb3_cartdqn.zoo.run_folder_paths import parse_run_flags, run_folder
 
 
 @pytest.mark.parametrize(
