@@ -1,5 +1,6 @@
 import os
 
+from sb3_cartdqn import moved_modules  # noqa: F401  (installs the hook that keeps former module paths importable)
 from sb3_cartdqn.cartdqn import CartDQN, CartDQNPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
 from sb3_cartdqn.common.callbacks import PlotDurationsCallback
 from sb3_cartdqn.envs import CartPoleScreenDiff  # registers the pixel env ids

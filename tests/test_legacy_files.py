@@ -136,7 +136,7 @@ OLD_NAMES = {
 @pytest.mark.parametrize("name", sorted(OLD_NAMES))
 def test_old_import_paths_give_the_moved_objects(name):
     module = importlib.import_module(name)
-    assert module.__doc__.startswith("Compatibility import path")
+    assert module.__doc__.startswith("Former import path")
     homes = [
         importlib.import_module(f"sb3_cartdqn.persistence.{info.name}") for info in pkgutil.iter_modules(persistence.__path__)
     ]

@@ -15,9 +15,7 @@ Memory per seed is what each seed's tensors hold (replay storage, online and tar
 import argparse
 import functools
 import itertools
-import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +25,7 @@ import torch as th
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
 from sb3_cartdqn.benchmarks.memory import buffer_nbytes
-from sb3_cartdqn.benchmarks.output import write_json
+from sb3_cartdqn.benchmarks.output import command_line, print_header, record
 from sb3_cartdqn.benchmarks.speed import ENV_ID, bench_cartdqn, bench_sb3_dqn
 
 
@@ -147,12 +145,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     th.set_num_threads(args.threads)
     np.random.seed(0)
     results = run(args.sizes, args.steps, args.warmup, args.repeats)
-    command = "python -m sb3_cartdqn.benchmarks.batched " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(f"$ {command}")
-    print(
-        f"torch {th.__version__}, {th.get_num_threads()} thread(s), {platform.processor() or platform.machine()}; "
-        f"{args.repeats} interleaved repeats of {args.steps} steps after {args.warmup} warm-up steps"
-    )
+    command = command_line("sb3_cartdqn.benchmarks.batched", argv)
+    print_header(command, args.repeats, args.steps, args.warmup)
     print(
         f"matmul rate {results['matmul_gflops']:.0f} GFLOP/s (128x128x128 fp32); one seed-step is "
         f"{results['seed_step_mflop']:.1f} MFLOP, so the arithmetic floor is {results['floor_us_per_seed_step']:.0f} µs"
@@ -167,11 +161,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print("tensor memory per seed (replay storage, online + target weights, optimizer state):")
     for size, row in results["bytes_per_seed"].items():
         print(f"  {size:<6} batched {row['batched'] / 2**20:.2f} MiB, CartDQN alone {row['cartdqn'] / 2**20:.2f} MiB")
-    results.update(command=command, torch=th.__version__, threads=th.get_num_threads())
-    if args.out:
-        write_json(args.out, results)
-        print(f"Wrote {args.out}")
-    return results
+    return record(results, command, args.out)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,60 @@
 
 import json
 import os
+import platform
+import sys
 from typing import Any
+
+import torch as th
+
+
+def command_line(module: str, argv: list[str] | None) -> str:
+    """
+    :param module: the benchmark's module (``sb3_cartdqn.benchmarks.speed``)
+    :param argv: the arguments it was called with (None: ``sys.argv``)
+    :return: the command that reproduces the run
+    """
+    return f"python -m {module} " + " ".join(argv if argv is not None else sys.argv[1:])
+
+
+def print_header(command: str, repeats: int, steps: int, warmup: int) -> None:
+    """
+    Print the command and what it ran on, before a benchmark's table.
+
+    :param command: the command (:func:`command_line`)
+    :param repeats: interleaved repetitions
+    :param steps: steps timed per repetition
+    :param warmup: steps run before timing
+    """
+    print(f"$ {command}")
+    print(
+        f"torch {th.__version__}, {th.get_num_threads()} thread(s), {platform.processor() or platform.machine()}; "
+        f"{repeats} interleaved repeats of {steps} steps after {warmup} warm-up steps"
+    )
+
+
+def record(results: dict[str, Any], command: str, out: str | None, **settings: Any) -> dict[str, Any]:
+    """
+    Add the command, the versions and the machine to a benchmark's results, and write them to ``out`` (if given).
+
+    :param results: what the benchmark measured
+    :param command: the command that measured it (:func:`command_line`)
+    :param out: the ``--out`` file, or None
+    :param settings: the run's settings to record beside them
+    :return: ``results``, completed
+    """
+    results.update(
+        command=command,
+        torch=th.__version__,
+        threads=th.get_num_threads(),
+        python=platform.python_version(),
+        machine=platform.machine(),
+        **settings,
+    )
+    if out:
+        write_json(out, results)
+        print(f"Wrote {out}")
+    return results
 
 
 def write_json(path: str, results: dict[str, Any]) -> None:

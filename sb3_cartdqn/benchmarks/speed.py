@@ -26,10 +26,8 @@ parallel processes instead.
 import argparse
 import functools
 import math
-import platform
 import random
 import statistics
-import sys
 import time
 from collections import deque, namedtuple
 from collections.abc import Callable
@@ -41,7 +39,7 @@ import torch as th
 import torch.nn.functional as F
 from torch import nn
 
-from sb3_cartdqn.benchmarks.output import write_json
+from sb3_cartdqn.benchmarks.output import command_line, print_header, record
 from sb3_cartdqn.common.defaults import TUTORIAL, tutorial_dqn_kwargs
 
 # The tutorial's constants under the names its code uses (the ``tutorial`` variant is that code)
@@ -513,14 +511,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     th.set_num_threads(args.threads)
     np.random.seed(0)
 
-    command = "python -m sb3_cartdqn.benchmarks.speed " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = command_line("sb3_cartdqn.benchmarks.speed", argv)
     names = list(args.only) + ([f"cartdqn-without-{change}" for change in ABLATIONS] if args.ablation else [])
     results = run_benchmark(names, args.steps, args.warmup, args.repeats)
-    print(f"$ {command}")
-    print(
-        f"torch {th.__version__}, {th.get_num_threads()} thread(s), {platform.processor() or platform.machine()}, "
-        f"{args.repeats} interleaved repeats of {args.steps} steps after {args.warmup} warm-up steps"
-    )
+    print_header(command, args.repeats, args.steps, args.warmup)
     print(f"{'variant':<34}{'median steps/s':>16}{'µs/step':>10}   samples")
     for name, median in results["median_steps_per_s"].items():
         values = ", ".join(f"{v:.0f}" for v in results["samples"][name])
@@ -536,20 +530,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"  {'phase':<18}{'CartDQN':>9}{'kernels':>9}")
         for name, value in phases.items():
             print(f"  {name:<18}{value:>9.1f}{kernels.get(name, 0.0):>9.1f}")
-    results.update(
-        command=command,
-        torch=th.__version__,
-        threads=th.get_num_threads(),
-        python=platform.python_version(),
-        machine=platform.machine(),
-        steps=args.steps,
-        warmup=args.warmup,
-        repeats=args.repeats,
-    )
-    if args.out:
-        write_json(args.out, results)
-        print(f"Wrote {args.out}")
-    return results
+    return record(results, command, args.out, steps=args.steps, warmup=args.warmup, repeats=args.repeats)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ from stable_baselines3.common.utils import polyak_update
 from sb3_cartdqn.common.fast_paths.adamw import FusedAdamWStep
 from sb3_cartdqn.common.fast_paths.clipping import clip_grad_value
 from sb3_cartdqn.common.fast_paths.mlp_forward import MlpForward
-from sb3_cartdqn.common.fast_paths.replay_sampling import fast_sampling_applies, sample_replay
 from sb3_cartdqn.common.fast_paths.polyak import copy_buffers, soft_update
+from sb3_cartdqn.common.fast_paths.replay_sampling import fast_sampling_applies, sample_replay
 
 __all__ = [
     "NAMES",

@@ -1,6 +1,0 @@
-"""Compatibility import path (issue #21): what this module held moved to sb3_cartdqn.persistence."""
-
-from sb3_cartdqn.persistence.atomic import *  # noqa: F403
-from sb3_cartdqn.persistence.model_file import *  # noqa: F403
-from sb3_cartdqn.persistence.replay_file import *  # noqa: F403
-from sb3_cartdqn.persistence.trust import *  # noqa: F403
