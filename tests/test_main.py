@@ -30,3 +30,32 @@ def test_main_job_seeds_train_in_one_batch(tmp_path):
     assert [row["seed"] for row in results["per_seed"]] == [2, 3, 4]
     assert results["timesteps_per_seed"] == 150 and 0 <= results["solved"] <= 3
     assert CartDQN.load(tmp_path / "seed_3.zip").seed == 3
+
+
+def test_main_job_seeds_save_every_seeds_durations_plot(tmp_path):
+    """--seeds saves one plot of every seed's episode durations, as the one-seed job saves its own."""
+    results = main(["--seeds", "0-1", "--timesteps", "300", "--eval-episodes", "1", "--out", str(tmp_path), "--no-progress-bar"])
+    assert results["durations_plot"] == os.path.join(str(tmp_path), "durations.png")
+    assert os.path.getsize(tmp_path / "durations.png") > 1000
+
+
+def test_batched_progress_bar_is_sb3s(tmp_path, capsys):
+    """The batched trainer shows SB3's progress bar (tqdm.rich), the one CartDQN.learn(progress_bar=True) shows."""
+    from stable_baselines3.common import callbacks
+
+    from sb3_cartdqn.batched.trainer import BatchedCartDQN
+
+    made = []
+    original = callbacks.tqdm
+
+    class Recording(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs):
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    callbacks.tqdm = Recording
+    try:
+        BatchedCartDQN("CartPole-v1", [0, 1], learning_starts=64, batch_size=32).learn(100, progress_bar=True)
+    finally:
+        callbacks.tqdm = original
+    assert len(made) == 1 and made[0].total == 200

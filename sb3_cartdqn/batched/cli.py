@@ -28,6 +28,7 @@ from typing import Any
 import torch as th
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
+from sb3_cartdqn.common.callbacks import plot_seed_durations
 from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET, is_solved, solved_threshold, verification_table
 from sb3_cartdqn.presets import PRESET_FILES, load_preset
 
@@ -117,6 +118,11 @@ def train_seeds(
             }
         )
         print(f"seed {seed}: {per_seed[-1]['episodes']} episodes, greedy return {mean_return:.1f} +/- {std_return:.1f}")
+    durations_plot = os.path.join(out, "durations.png")
+    lengths = {seed: batched.episode_lengths[index] for index, seed in enumerate(args.seeds)}
+    plot_seed_durations(lengths, title=f"{args.env}, {args.preset} preset, seeds {args.seeds[0]}..{args.seeds[-1]}").savefig(
+        durations_plot
+    )
     means = [row["eval_mean_return"] for row in per_seed]
     results = {
         "env": args.env,
@@ -131,6 +137,7 @@ def train_seeds(
         "mean_of_seed_means": statistics.mean(means),
         "median_of_seed_means": statistics.median(means),
         "per_seed": per_seed,
+        "durations_plot": durations_plot,
     }
     with open(os.path.join(out, "results.json"), "w") as file:
         json.dump(results, file, indent=2)
@@ -140,6 +147,7 @@ def train_seeds(
         f"mean of seed means {results['mean_of_seed_means']:.1f}, median {results['median_of_seed_means']:.1f}; "
         f"solved (>= {args.threshold:g}) {results['solved']}/{len(args.seeds)}"
     )
+    print(f"Saved the models, {durations_plot} and {os.path.join(out, 'results.json')}")
     return results
 
 

@@ -403,7 +403,7 @@ class BatchedCartDQN:
         ``reset_num_timesteps=False`` after the first call: the step count and epsilon continue).
 
         :param total_timesteps: env steps per seed
-        :param progress_bar: show a tqdm bar over the steps of the whole batch
+        :param progress_bar: show SB3's progress bar (tqdm.rich) over the steps of the whole batch
         :param log_interval: with ``tensorboard_log``, write every seed's statistics every ``log_interval`` env steps
             (not episodes, as CartDQN counts it: seeds end episodes at different steps); this reads and resets
             :meth:`train_stats`
@@ -432,8 +432,11 @@ class BatchedCartDQN:
         start, eval_seconds_before = time.perf_counter(), self.eval_seconds
         bar = None
         if progress_bar:
-            from tqdm.auto import tqdm
+            # SB3's progress bar (tqdm.rich, as CartDQN.learn(progress_bar=True) shows it), over every seed's steps
+            from stable_baselines3.common.callbacks import tqdm
 
+            if tqdm is None:
+                raise ImportError("The progress bar needs tqdm and rich (pip install tqdm rich), as SB3's does.")
             bar = tqdm(total=int(total_timesteps) * self.n_seeds, unit="seed-step")
         while self.num_timesteps < end:
             self._collect_step()

@@ -1,7 +1,7 @@
 """The tutorial's ``plot_durations`` as an SB3 callback."""
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -43,6 +43,34 @@ def plot_durations(durations: Sequence[float], window: int = 100, title: str = "
     if len(means):
         ax.plot(episodes[window - 1 :], means, label=f"{window}-episode average", linewidth=2)
     ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_seed_durations(durations: Mapping[int, Sequence[float]], window: int = 100, title: str = "Result") -> Figure:
+    """
+    The tutorial's plot for several seeds: each seed's episode durations (faint) and their ``window``-episode moving
+    average, one colour per seed.
+
+    :param durations: seed -> its episode lengths, in order
+    :param window: moving-average window (tutorial: 100)
+    :param title: figure title
+    :return: the matplotlib figure
+    """
+    fig = Figure(figsize=(8, 4.5), dpi=100)
+    ax = fig.add_subplot()
+    ax.set_title(title)
+    ax.set_xlabel("Episode")
+    ax.set_ylabel("Duration")
+    for seed, lengths in durations.items():
+        episodes = np.arange(1, len(lengths) + 1)
+        (line,) = ax.plot(episodes, lengths, linewidth=0.5, alpha=0.3)
+        means = moving_average(lengths, window)
+        if len(means):
+            ax.plot(episodes[window - 1 :], means, color=line.get_color(), linewidth=1.5, label=f"seed {seed}")
+    if any(len(lengths) >= window for lengths in durations.values()):
+        ax.legend(loc="upper left", fontsize="small", ncol=2, title=f"{window}-episode average")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
