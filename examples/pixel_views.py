@@ -7,13 +7,13 @@ The difference is drawn as ``0.5 + 0.5 * difference`` per RGB channel: grey wher
 channel got brighter, darker where it got darker. Both images are enlarged ``--scale`` times (nearest neighbour).
 """
 
-import argparse
 import os
 
 import gymnasium as gym
 import numpy as np
 from PIL import Image
 
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.envs import SCREEN_DIFF_ID
 
 
@@ -28,7 +28,7 @@ def to_image(chw: np.ndarray, scale: int) -> Image.Image:
 
 
 def main(argv: list[str] | None = None) -> tuple[str, str]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser("python examples/pixel_views.py", __doc__, ["python examples/pixel_views.py --out docs"])
     parser.add_argument("--out", default="docs", help="folder for pixel_patch.png and pixel_diff.png")
     parser.add_argument("--seed", type=int, default=0, help="env seed")
     parser.add_argument("--steps", type=int, default=10, help="steps into the episode (alternating pushes)")

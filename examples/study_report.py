@@ -22,6 +22,7 @@ import matplotlib
 import optuna
 import yaml
 
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.zoo import convert_cartdqn_params, default_config_path
 from sb3_cartdqn.zoo.hyperparams_files import read_hyperparams_file
 
@@ -44,7 +45,14 @@ OPTIONS = (
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(
+        "python examples/study_report.py",
+        __doc__,
+        [
+            "python examples/study_report.py --storage postgresql+psycopg2://postgres@127.0.0.1:5433/cartdqn_study "
+            "--study-name cartdqn-robust --budget 30000 --out docs/study"
+        ],
+    )
     parser.add_argument("--storage", required=True, help="the study's storage (URL, or a JournalStorage .log file)")
     parser.add_argument("--study-name", required=True)
     parser.add_argument("--budget", type=int, required=True, help="env steps per seed the study trained (-n)")

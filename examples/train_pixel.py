@@ -20,13 +20,16 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_cartdqn import CartDQN, PlotDurationsCallback
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.common.defaults import TUTORIAL
 from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET
 from sb3_cartdqn.envs import SCREEN_DIFF_GRAY_ID, SCREEN_DIFF_ID
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(
+        "python examples/train_pixel.py", __doc__, ["python examples/train_pixel.py --steps 50000 --out runs/pixel"]
+    )
     parser.add_argument("--steps", type=int, default=50_000, help="environment steps to train for")
     parser.add_argument("--out", default="runs/pixel", help="folder for models, logs and plots")
     parser.add_argument("--seed", type=int, default=0, help="random seed")

@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from sb3_cartdqn import CartDQN
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.common.evaluation import evaluate_greedy, is_solved, solved_threshold, verification_table
 from sb3_cartdqn.presets import PRESET_FILES, load_preset
 
@@ -33,7 +34,15 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     argv = sys.argv[1:] if argv is None else argv
     zoo_args = argv[argv.index("--") + 1 :] if "--" in argv else []
     own_args = argv[: argv.index("--")] if "--" in argv else argv
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(
+        "python examples/zoo_seeds.py",
+        __doc__,
+        [
+            "python examples/zoo_seeds.py --seeds 0 1 2 3 4 5 6 7 8 9 --jobs 2 -- -conf hyperparams/cartdqn_robust.yml",
+            "python examples/zoo_seeds.py --preset robust --seeds $(seq 100 119) --budget-factors 1 2 --jobs 2 "
+            "--folder runs/robust",
+        ],
+    )
     parser.add_argument("--env", default="CartPole-v1", help="Gymnasium env id")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)), help="training seeds")
     parser.add_argument("--jobs", type=int, default=1, help="trainings run side by side")

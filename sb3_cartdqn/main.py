@@ -18,12 +18,17 @@ import torch as th
 
 from sb3_cartdqn import CartDQN, PlotDurationsCallback
 from sb3_cartdqn.batched.cli import parse_seeds, train_seeds
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.common.evaluation import evaluate_greedy, solved_threshold
 from sb3_cartdqn.presets import PRESET_FILES, load_preset
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(
+        "python -m sb3_cartdqn.main",
+        __doc__,
+        ["python -m sb3_cartdqn.main --timesteps 50000 --seed 0", "python -m sb3_cartdqn.main --preset robust --seeds 0-9"],
+    )
     parser.add_argument("--env", default="CartPole-v1", help="Gymnasium env id")
     parser.add_argument("--preset", choices=sorted(PRESET_FILES), default="tutorial", help="settings to train with")
     parser.add_argument("--timesteps", type=int, default=None, help="environment steps (default: the preset's budget)")

@@ -13,7 +13,6 @@ the user attribute ``restored_pruned_value``; TPE ranks such trials below every 
 
 from __future__ import annotations
 
-import argparse
 import ast
 import math
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.zoo.hyperparams_opt import sample_cartdqn_params
 
 
@@ -82,7 +82,14 @@ def restore(csv_path: str, storage: str, study_name: str) -> optuna.Study:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(
+        "python scripts/restore_study.py",
+        __doc__,
+        [
+            "python scripts/restore_study.py docs/study/trials.csv "
+            "--storage postgresql+psycopg2://postgres@127.0.0.1:5433/cartdqn_study --study-name cartdqn-robust"
+        ],
+    )
     parser.add_argument("csv", help="trials.csv written by examples/study_report.py")
     parser.add_argument("--storage", required=True, help="database URL of an empty or new study")
     parser.add_argument("--study-name", required=True)

@@ -13,7 +13,6 @@ Writers are timed without ``CartDQN.save``'s fsync and rename, which both format
 of ``--repeats`` runs on the same files; only their ratios mean anything beyond this machine.
 """
 
-import argparse
 import pathlib
 import pickle
 import statistics
@@ -30,6 +29,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.save_util import load_from_pkl, save_to_pkl
 
 from sb3_cartdqn import CartDQN
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.persistence.checkpoints import STATE_KIND, capture_rng_state
 from sb3_cartdqn.persistence.data_file import open_data_file, write_data_file
 from sb3_cartdqn.persistence.env_state import capture_envs_data, dummy_vec_env
@@ -62,7 +62,7 @@ def _row(what: str, files: tuple[pathlib.Path, pathlib.Path], before: tuple[floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser("python scripts/safe_loading_cost.py", __doc__, ["python scripts/safe_loading_cost.py"])
     parser.add_argument("--buffer-size", type=int, default=10_000, help="replay buffer size (filled with random transitions)")
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()

@@ -16,7 +16,6 @@ Prints the median microseconds per env step of each, the median of the per-repea
 one ``_record_train_stats()`` call timed on its own.
 """
 
-import argparse
 import statistics
 import time
 import timeit
@@ -24,6 +23,7 @@ import timeit
 import torch as th
 
 from sb3_cartdqn import CartDQN
+from sb3_cartdqn.command_line import make_parser
 
 
 class DumpOnlyStats(CartDQN):
@@ -38,7 +38,7 @@ class DumpOnlyStats(CartDQN):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser("python scripts/time_train_stats.py", __doc__, ["python scripts/time_train_stats.py"])
     parser.add_argument("--steps", type=int, default=2000, help="env steps timed per variant and repeat")
     parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats")
     parser.add_argument("--warmup", type=int, default=500, help="env steps before timing (learning starts at 128)")

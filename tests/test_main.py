@@ -34,7 +34,9 @@ def test_main_job_seeds_train_in_one_batch(tmp_path):
 
 def test_main_job_seeds_save_every_seeds_durations_plot(tmp_path):
     """--seeds saves one plot of every seed's episode durations, as the one-seed job saves its own."""
-    results = main(["--seeds", "0-1", "--timesteps", "300", "--eval-episodes", "1", "--out", str(tmp_path), "--no-progress-bar"])
+    results = main(
+        ["--seeds", "0-1", "--timesteps", "300", "--eval-episodes", "1", "--out", str(tmp_path), "--no-progress-bar"]
+    )
     assert results["durations_plot"] == os.path.join(str(tmp_path), "durations.png")
     assert os.path.getsize(tmp_path / "durations.png") > 1000
 

@@ -28,6 +28,7 @@ from typing import Any
 import torch as th
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.common.callbacks import plot_seed_durations
 from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET, is_solved, solved_threshold, verification_table
 from sb3_cartdqn.presets import PRESET_FILES, load_preset
@@ -53,7 +54,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     :param argv: the command line (default ``sys.argv[1:]``)
     :return: the parsed flags
     """
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(
+        "python -m sb3_cartdqn.batched",
+        __doc__,
+        [
+            "python -m sb3_cartdqn.batched --seeds 200-209 --timesteps 50000 --out runs/batched",
+            "python -m sb3_cartdqn.batched --preset robust --seeds 100-119 --budget-factors 1 2 --out runs/robust-batched",
+        ],
+    )
     parser.add_argument("--env", default="CartPole-v1", help="Gymnasium env id (Box observations, Discrete actions)")
     parser.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-9"), help="seeds, e.g. 0-9 or 1,5,7")
     parser.add_argument("--timesteps", type=int, default=None, help="env steps per seed (default: the preset's budget)")

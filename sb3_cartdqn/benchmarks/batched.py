@@ -12,7 +12,6 @@ the online and target networks on 128 transitions, the backward, a batch-1 forwa
 Memory per seed is what each seed's tensors hold (replay storage, online and target weights, optimizer state).
 """
 
-import argparse
 import functools
 import itertools
 import statistics
@@ -27,6 +26,7 @@ from sb3_cartdqn.batched.trainer import BatchedCartDQN
 from sb3_cartdqn.benchmarks.memory import buffer_nbytes
 from sb3_cartdqn.benchmarks.output import command_line, print_header, record
 from sb3_cartdqn.benchmarks.speed import ENV_ID, bench_cartdqn, bench_sb3_dqn
+from sb3_cartdqn.command_line import make_parser
 
 
 def matmul_gflops(size: int = 128, calls: int = 2000) -> float:
@@ -132,7 +132,14 @@ def run(sizes: list[int], steps: int, warmup: int, repeats: int) -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(
+        "python -m sb3_cartdqn.benchmarks.batched",
+        __doc__,
+        [
+            "python -m sb3_cartdqn.benchmarks.batched --sizes 1 4 10 32 --steps 400 --repeats 3 "
+            "--out results/batched_bench.json"
+        ],
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 10, 32], help="numbers of seeds trained together")
     parser.add_argument("--steps", type=int, default=400, help="env steps (per seed) timed per run")
     parser.add_argument("--warmup", type=int, default=200, help="env steps before timing (>= 128)")

@@ -22,6 +22,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from sb3_cartdqn import CartDQN
 from sb3_cartdqn.benchmarks.output import write_json
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.common.defaults import TUTORIAL
 
 
@@ -124,7 +125,14 @@ class MemoryReportCallback(BaseCallback):
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(
+        "python -m sb3_cartdqn.benchmarks.memory",
+        __doc__,
+        [
+            "python -m sb3_cartdqn.benchmarks.memory --steps 1000000 --out runs/bench_memory.json",
+            "python -m sb3_cartdqn.benchmarks.memory --steps 2000 --report-every 500",
+        ],
+    )
     parser.add_argument("--steps", type=int, default=1_000_000, help="environment steps to train for")
     parser.add_argument("--report-every", type=int, default=100_000, help="report memory every N env steps")
     parser.add_argument("--buffer-size", type=int, default=TUTORIAL.buffer_size, help="replay capacity (the tutorial's)")

@@ -24,6 +24,7 @@ import numpy as np
 import torch as th
 from PIL import Image
 
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.envs.registration import SCREEN_DIFF_ID
 from sb3_cartdqn.envs.screen_diff import PatchGeometry, extract_patch, screen_difference
 
@@ -187,7 +188,11 @@ def time_training(n_steps: int, batch_size: int, seed: int = 0, device: str = "c
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(
+        "python -m sb3_cartdqn.benchmarks.pixel",
+        __doc__,
+        ["python -m sb3_cartdqn.benchmarks.pixel --steps 2000 --train-steps 1000"],
+    )
     parser.add_argument("--steps", type=int, default=2000, help="rendered states per pipeline")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats of each pipeline (best is kept)")
     parser.add_argument("--train-steps", type=int, default=500, help="CartDQN training steps to time (0: skip)")

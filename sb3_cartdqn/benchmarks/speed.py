@@ -23,7 +23,6 @@ intra-op parallelism costs more in synchronisation than it gains, and one thread
 parallel processes instead.
 """
 
-import argparse
 import functools
 import math
 import random
@@ -40,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sb3_cartdqn.benchmarks.output import command_line, print_header, record
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.common.defaults import TUTORIAL, tutorial_dqn_kwargs
 
 # The tutorial's constants under the names its code uses (the ``tutorial`` variant is that code)
@@ -494,7 +494,14 @@ def run_benchmark(names: list[str], steps: int, warmup: int, repeats: int) -> di
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(
+        "python -m sb3_cartdqn.benchmarks.speed",
+        __doc__,
+        [
+            "python -m sb3_cartdqn.benchmarks.speed --steps 3000 --repeats 5 --out results/bench.json",
+            "python -m sb3_cartdqn.benchmarks.speed --ablation --no-phases",
+        ],
+    )
     parser.add_argument("--steps", type=int, default=3000, help="env steps timed per run")
     parser.add_argument("--warmup", type=int, default=500, help="env steps before timing (>= 128)")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved repetitions")

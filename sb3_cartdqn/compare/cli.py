@@ -24,6 +24,7 @@ import torch as th
 from tqdm.auto import tqdm
 
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.common.evaluation import COMPARISON_EVAL_SEED_OFFSET, COMPARISON_FINAL_EVAL_SEED_OFFSET, solved_threshold
 from sb3_cartdqn.compare.algorithms import ALGORITHM_NAMES, AlgorithmConfig, build_algorithms
 from sb3_cartdqn.compare.report import write_report
@@ -33,12 +34,25 @@ PACKAGES = ("sb3-cartdqn", "stable-baselines3", "sb3-contrib", "rl-zoo3", "gymna
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(
+        "python -m sb3_cartdqn.compare",
+        __doc__,
+        [
+            "python -m sb3_cartdqn.compare --seeds 10 --timesteps 50000 --jobs 2",
+            "python -m sb3_cartdqn.compare --algos cartdqn-robust dqn-zoo-nstep3 --seeds 3 --timesteps 20000 "
+            "--out results/quick",
+        ],
+    )
     parser.add_argument("--env", default="CartPole-v1", help="Gymnasium env id")
     parser.add_argument(
-        "--algos", nargs="+", default=list(ALGORITHM_NAMES), choices=ALGORITHM_NAMES, help="algorithms to train"
+        "--algos",
+        nargs="+",
+        default=list(ALGORITHM_NAMES),
+        choices=ALGORITHM_NAMES,
+        metavar="ALGO",
+        help=f"rows to train, one or more of: {', '.join(ALGORITHM_NAMES)} (default: all of them)",
     )
-    parser.add_argument("--seeds", type=int, default=5, help="number of seeds per algorithm")
+    parser.add_argument("--seeds", type=int, default=10, help="number of seeds per algorithm")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ...")
     parser.add_argument("--timesteps", type=int, default=50_000, help="env steps per run (the same for every algorithm)")
     parser.add_argument("--eval-freq", type=int, default=2_500, help="evaluate every this many env steps")
