@@ -42,16 +42,33 @@ RENAMED = {
 }
 
 
-def _command(command: str) -> str:
+def reproducing_command(command: str, path: str) -> str:
+    """
+    The command that writes ``docs/<path>`` with today's module names: a former module name replaced by its current
+    one, and an ``--out`` elsewhere (the scratch folder a file was first written to) replaced by ``docs/<path>``.
+
+    :param command: the command the result file records (as it was run)
+    :param path: the result file, relative to ``docs/``
+    :return: the command to run from the repository root to write that file again
+    """
     for old, new in RENAMED.items():
-        if old in command:
-            return f"`{command.replace(old, new)}` (run as `{old.strip()}`, its former name)"
-    return f"`{command}`"
+        command = command.replace(old, new)
+    words = command.split()
+    if "--out" in words:
+        words[words.index("--out") + 1] = f"docs/{path}"
+    return " ".join(words)
+
+
+def _command(command: str, path: str) -> str:
+    current = reproducing_command(command, path)
+    if current == command:
+        return f"`{command}`"
+    return f"`{current}` (the file records the command as it was run: `{command}`)"
 
 
 def _source(result: dict[str, Any], path: str) -> str:
     return (
-        f"\nFrom `docs/{path}`, written by {_command(result['command'])} "
+        f"\nFrom `docs/{path}`, written by {_command(result['command'], path)} "
         f"(torch {result.get('torch', '?')}, {result.get('threads', '?')} thread(s)).\n"
     )
 
@@ -78,31 +95,68 @@ ABLATIONS = {
 
 def render_speed_variants() -> str:
     after, before = _load("bench/bench.json"), _load("bench/bench_before.json")
+    medians = after["median_steps_per_s"]
     rows = []
     for key, (label, before_key) in SPEED_VARIANTS.items():
         before_value = before["median_steps_per_s"].get(before_key) if before_key else None
-        ratio = 1.0 if key == "kernel-floor" else after["median_ratios"][f"{key} time / kernel floor"]
         rows.append(
             [
                 label,
                 "—" if before_value is None else _int(before_value),
-                _int(after["median_steps_per_s"][key]),
-                f"{ratio:.2f}×",
+                _int(medians[key]),
+                f"{medians['kernel-floor'] / medians[key]:.2f}×",
             ]
         )
     table = _table(["variant", "before: steps/s", "after: steps/s", "after: time / kernel floor"], rows, {1, 2, 3})
-    before_source = f"Before: {_command(before['command'])} (`docs/bench/bench_before.json`).\n"
-    return table + _source(after, "bench/bench.json") + before_source
+    paired = (
+        "\nEach ratio is one of the medians above over another. Paired within each repeat instead (a variant against "
+        "the kernel floor of the same repeat, median over the repeats), CartDQN's time is "
+        f"{after['median_ratios']['cartdqn time / kernel floor']:.2f}× the floor.\n"
+    )
+    speedup = (
+        f"\nCartDQN / stock SB3 DQN (ratio of the median steps/s above): "
+        f"{before['median_steps_per_s']['cartdqn'] / before['median_steps_per_s']['sb3-dqn']:.2f}× before, "
+        f"{after['median_steps_per_s']['cartdqn'] / after['median_steps_per_s']['sb3-dqn']:.2f}× after.\n"
+    )
+    before_source = (
+        f"Before: `docs/bench/bench_before.json`, written by the previous version of the package with "
+        f"{_command(before['command'], 'bench/bench_before.json')}.\n"
+    )
+    return table + paired + speedup + _source(after, "bench/bench.json") + before_source
+
+
+def ablation_ratio(result: dict[str, Any], key: str) -> float:
+    """
+    What one change buys: median steps/s of the full build over median steps/s of the build with that change undone,
+    both from the same run (above 1: the change makes CartDQN faster).
+
+    :param result: a speed benchmark's result (``docs/bench/bench.json``)
+    :param key: the change (a key of :data:`ABLATIONS`)
+    :return: the ratio of the two medians the table prints
+    """
+    medians = result["median_steps_per_s"]
+    return medians["cartdqn"] / medians[f"cartdqn-without-{key}"]
 
 
 def render_speed_ablations() -> str:
     result = _load("bench/bench.json")
-    rows = [
-        [label, f"{result['median_ratios'][f'cartdqn / cartdqn-without-{key}']:.2f}×"]
-        for key, label in ABLATIONS.items()
-        if f"cartdqn / cartdqn-without-{key}" in result["median_ratios"]
-    ]
-    return _table(["change", "CartDQN / CartDQN with the change undone"], rows, {1}) + _source(result, "bench/bench.json")
+    medians, samples = result["median_steps_per_s"], result["samples"]
+    rows = []
+    for key, label in ABLATIONS.items():
+        name = f"cartdqn-without-{key}"
+        if name not in medians:
+            continue
+        ratio = ablation_ratio(result, key)
+        low, high = min(samples[name]), max(samples[name])
+        verdict = "slower without it" if ratio > 1 else "within noise: not slower without it"
+        rows.append([label, _int(medians[name]), f"{_int(low)}–{_int(high)}", f"{ratio:.2f}×", verdict])
+    header = ["change", "undone: median steps/s", "undone: range of the repeats", "full / undone", "in this run"]
+    full = (
+        f"\nFull build (every change in place), same run: median {_int(medians['cartdqn'])} steps/s, repeats "
+        f"{_int(min(samples['cartdqn']))}–{_int(max(samples['cartdqn']))}. The ratio is that median over the row's "
+        "median.\n"
+    )
+    return _table(header, rows, {1, 2, 3}) + full + _source(result, "bench/bench.json")
 
 
 def render_speed_phases() -> str:
