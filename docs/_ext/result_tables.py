@@ -119,7 +119,7 @@ def render_speed_variants() -> str:
         f"{after['median_steps_per_s']['cartdqn'] / after['median_steps_per_s']['sb3-dqn']:.2f}× after.\n"
     )
     before_source = (
-        f"Before: `docs/bench/bench_before.json`, written by the previous version of the package with "
+        f"\nBefore: `docs/bench/bench_before.json`, written by the previous version of the package with "
         f"{_command(before['command'], 'bench/bench_before.json')}.\n"
     )
     return table + paired + speedup + _source(after, "bench/bench.json") + before_source
