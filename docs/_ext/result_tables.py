@@ -184,7 +184,21 @@ def render_batched_bench(path: str) -> str:
         f"\nMatmul rate measured in the same run: {result['matmul_gflops']:.0f} GFLOP/s; a seed-step is "
         f"{result['seed_step_mflop']:.1f} MFLOP, so the arithmetic floor is {result['floor_us_per_seed_step']:.0f} µs.\n"
     )
-    return table + floor + _source(result, path)
+    return table + floor + _memory(result) + _source(result, path)
+
+
+def _memory(result: dict[str, Any]) -> str:
+    """Bytes per seed (replay storage, online and target weights, optimiser state) of a batched bench's run."""
+    per_size = result.get("bytes_per_seed")
+    if not per_size:
+        return ""
+    mib = {kind: sorted({sizes[kind] / 2**20 for sizes in per_size.values()}) for kind in ("batched", "cartdqn")}
+    batched = " to ".join(f"{value:.2f}" for value in mib["batched"])
+    alone = " to ".join(f"{value:.2f}" for value in mib["cartdqn"])
+    return (
+        f"\nMemory per seed (replay storage, online and target weights, optimiser state): {batched} MiB batched "
+        f"(N = {', '.join(key.removeprefix('N=') for key in per_size)}), {alone} MiB for a CartDQN model alone.\n"
+    )
 
 
 def render_batched_heldout() -> str:
