@@ -34,3 +34,20 @@ def test_result_tables_come_from_the_result_files(tmp_path):
     assert bench["command"].split("--steps")[1] in table
     written = result_tables.write_tables(tmp_path)
     assert {path.name for path in written} == {f"{name}.md" for name in result_tables.TABLES}
+
+
+def test_ablation_ratios_are_the_printed_medians():
+    import json
+
+    import result_tables
+
+    bench = json.loads((DOCS / "bench" / "bench.json").read_text())
+    medians = bench["median_steps_per_s"]
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in result_tables.render_speed_ablations().splitlines()}
+    for key, label in result_tables.ABLATIONS.items():
+        undone = medians[f"cartdqn-without-{key}"]
+        ratio = medians["cartdqn"] / undone
+        cells = rows[label].strip("| ").split(" | ")
+        assert cells[1] == result_tables._int(undone)
+        assert cells[3] == f"{ratio:.2f}×"
+        assert ("within noise" in cells[4]) == (ratio <= 1)
