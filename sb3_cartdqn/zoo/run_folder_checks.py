@@ -41,7 +41,7 @@ from sb3_cartdqn.persistence.model_file import read_model_file
 from sb3_cartdqn.persistence.trust import TRUST_ENV_VAR, ModelFileError, code_trusted, refuse
 from sb3_cartdqn.zoo import adapters
 from sb3_cartdqn.zoo.process_state import environ_set
-from sb3_cartdqn.zoo.registration import ALGO_NAME, algos_set
+from sb3_cartdqn.zoo.registration import algos_set
 from sb3_cartdqn.zoo.yaml_files import DataLoader, quoted, read_yaml_file, refuse_duplicates
 
 #: Keys whose string values RL Zoo passes to ``eval``
@@ -308,7 +308,7 @@ def _model_zip_fields(name: str, content: bytes) -> dict[str, Any]:
         duplicated = sorted({entry for entry in names if names.count(entry) > 1})
         if duplicated:
             raise ModelFileError(
-                f"sb3_cartdqn.zoo: {name} holds the entries {[quoted(e) for e in duplicated[:5]]} more than once: "
+                f"sb3_cartdqn.zoo: {name} holds the entries {', '.join(map(quoted, duplicated[:5]))} more than once: "
                 "which one a reader takes is not defined."
             )
         if "data" not in names:
@@ -322,12 +322,12 @@ def _model_zip_fields(name: str, content: bytes) -> dict[str, Any]:
         try:
             with archive.open("data") as entry:
                 fields = json.loads(entry.read(MAX_DATA_BYTES + 1))
+        except RecursionError:
+            raise ModelFileError(f"sb3_cartdqn.zoo: {name}'s entry 'data' is JSON nested too deep to read.") from None
         except (NotImplementedError, RuntimeError, zipfile.BadZipFile) as error:  # unknown compression, encrypted
             raise ModelFileError(f"sb3_cartdqn.zoo: {name}'s entry 'data' cannot be read: {error}.") from None
         except ValueError:
             return {}  # not JSON: SB3's load says so
-        except RecursionError:
-            raise ModelFileError(f"sb3_cartdqn.zoo: {name}'s entry 'data' is JSON nested too deep to read.") from None
     return fields if isinstance(fields, dict) else {}
 
 
@@ -345,9 +345,6 @@ def check_model_zip(path: str | pathlib.Path, trust_code: bool | None = None, re
         return
     name, content = read_model_file(path)
     fields = {key: value for key, value in _model_zip_fields(name, content).items() if key not in set(replaced)}
-    pickled = [key for key, value in fields.items() if isinstance(value, dict) and SERIALIZED in value]
-    if pickled:
-        raise refuse("sb3_cartdqn.zoo", name, f"its field(s) {pickled} hold pickles, which Stable-Baselines3's load unpickles")
     if fields.get("env") is not None:
         raise refuse(
             "sb3_cartdqn.zoo",
@@ -355,13 +352,24 @@ def check_model_zip(path: str | pathlib.Path, trust_code: bool | None = None, re
             f"its field 'env' = {quoted(fields['env'])} (Stable-Baselines3 saves no env) would be built by "
             "Stable-Baselines3's load with gym.make, which imports the module an id such as 'module:Env-v0' names",
         )
+    pickled = [key for key, value in fields.items() if isinstance(value, dict) and SERIALIZED in value]
+    if pickled:
+        raise refuse("sb3_cartdqn.zoo", name, f"its field(s) {pickled} hold pickles, which Stable-Baselines3's load unpickles")
 
 
 class _CheckedLoader:
-    """Stands in for an algorithm class in ``rl_zoo3.ALGOS``: checks a model zip before the algorithm's ``load``."""
+    """
+    Stands in for an algorithm class in ``rl_zoo3.ALGOS``: checks a model zip before the algorithm's ``load``; its
+    other attributes (``__name__``, which ``push_to_hub`` reads) are the class's.
+    """
 
     def __init__(self, algo_class: Any, trust_code: bool | None) -> None:
         self.algo_class, self.trust_code = algo_class, trust_code
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "algo_class":  # not set yet (a copy being built)
+            raise AttributeError(name)
+        return getattr(self.algo_class, name)
 
     def load(self, path: str, **kwargs: Any) -> Any:
         check_model_zip(path, self.trust_code, replaced=kwargs.get("custom_objects") or ())
@@ -372,13 +380,15 @@ class _CheckedLoader:
 def checked_rl_zoo_enjoy(trust_code: bool | None = None) -> Iterator[None]:
     """
     Within the block, RL Zoo's ``enjoy`` checks the run folder (:func:`check_run_folder`) before reading its
-    hyperparameters (the adapter :func:`sb3_cartdqn.zoo.adapters.get_saved_hyperparams`), and the model zip of any
-    algorithm but CartDQN (whose ``load`` reads data only) before loading it (``rl_zoo3.ALGOS``' entries, for the
-    block). ``trust_code=True`` also opts CartDQN's own loaders in (as ``TRUST_REMOTE_CODE=True`` does).
+    hyperparameters (the adapter :func:`sb3_cartdqn.zoo.adapters.get_saved_hyperparams`), and the model zip of every
+    algorithm before loading it (:func:`check_model_zip`, through ``rl_zoo3.ALGOS``' entries, for the block): other
+    algorithms' ``load`` unpickles, and ``enjoy`` loads without an env, so SB3 would build one from the file's
+    ``env`` field (CartDQN's ``load`` reads data only; its zip is checked all the same). ``trust_code=True`` also opts
+    CartDQN's own loaders in (as ``TRUST_REMOTE_CODE=True`` does).
 
     :param trust_code: skip the checks; ``None`` reads ``TRUST_REMOTE_CODE``
     """
-    wrapped = {name: _CheckedLoader(algo, trust_code) for name, algo in ALGOS.items() if name != ALGO_NAME}
+    wrapped = {name: _CheckedLoader(algo, trust_code) for name, algo in ALGOS.items()}
     environment = {TRUST_ENV_VAR: "True"} if trust_code else {}
     with (
         adapters.get_saved_hyperparams(lambda stats_path: check_run_folder(stats_path, trust_code)),
