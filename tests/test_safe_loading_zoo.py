@@ -32,16 +32,11 @@ from sb3_cartdqn.zoo.script_inputs import trained_agent_checked
 from sb3_cartdqn.zoo.yaml_files import MAX_YAML_ALIASES, MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 ENV = "CartPole-v1"
-# test_safe_loading's fixtures: a marker file's path, and a module on sys.path that creates it when imported
+# test_safe_loading's fixtures: no opt-in (TRUST_REMOTE_CODE unset for each test, restored after), a marker file's
+# path, and a module on sys.path that creates the marker when imported
+_no_opt_in = test_safe_loading._no_opt_in
 marker = test_safe_loading.marker
 marker_module = test_safe_loading.marker_module
-
-
-@pytest.fixture(autouse=True)
-def _no_opt_in(monkeypatch):
-    # set, then removed: the variable is restored as found even where --trust-code sets it during a test
-    monkeypatch.setenv(TRUST_ENV_VAR, "")
-    monkeypatch.delenv(TRUST_ENV_VAR)
 
 
 @pytest.fixture(scope="module")

@@ -364,7 +364,7 @@ def register_for_rl_zoo_module(module: str, argv: list[str] | None = None) -> No
 def enter_rl_zoo_module_checks(module: str, argv: list[str] | None) -> None:
     """
     Enter, for the rest of the process, the checks ``python -m sb3_cartdqn.zoo`` runs around RL Zoo's module
-    (:attr:`ZooScript.checks`), so that RL Zoo's own command refuses what the package's refuses (the RL Zoo hook
+    (the ``checks`` of :class:`ZooScript`), so that RL Zoo's own command refuses what the package's refuses (the RL Zoo hook
     calls it after :func:`register_for_rl_zoo_module`). The check after ``load_from_hub``'s download needs the end
     of the run, so it stays the package command's: with the hook, a downloaded run is checked when a script opens it.
 

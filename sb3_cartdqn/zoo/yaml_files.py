@@ -84,7 +84,7 @@ def read_bounded_bytes(path: str | Path, error: ErrorClass) -> bytes:
     :param path: the file
     :param error: makes the error to raise
     :return: its content
-    :raises error: if it holds more than :data:`MAX_YAML_BYTES` (read no further than that)
+    :raises Exception: ``error``'s, if it holds more than :data:`MAX_YAML_BYTES` (read no further than that)
     """
     with open(path, "rb") as file:
         content = file.read(MAX_YAML_BYTES + 1)
@@ -100,7 +100,7 @@ def check_yaml_events(content: bytes, path: str | Path, error: ErrorClass) -> No
     :param content: the document
     :param path: its file, for the message
     :param error: makes the error to raise
-    :raises error: naming the file and the limit (:data:`MAX_YAML_ALIASES`, :data:`MAX_YAML_NODES`,
+    :raises Exception: ``error``'s, naming the file and the limit (:data:`MAX_YAML_ALIASES`, :data:`MAX_YAML_NODES`,
         :data:`MAX_YAML_DEPTH`)
     :raises yaml.YAMLError: if it is not YAML
     """
@@ -140,7 +140,7 @@ def read_yaml_file(path: str | Path, loader: type[DataLoader], error: ErrorClass
     :param loader: :class:`DataLoader` or a subclass (with the tags a caller accepts)
     :param error: makes the error to raise for a file beyond a limit or with a duplicated key (the caller's own class)
     :return: the document
-    :raises error: naming the file and the limit, or the duplicated key
+    :raises Exception: ``error``'s, naming the file and the limit, or the duplicated key
     :raises yaml.YAMLError: if it is not YAML, or has a tag ``loader`` does not build (``yaml.constructor.ConstructorError``)
     """
     content = read_bounded_bytes(path, error)
