@@ -51,3 +51,17 @@ def test_ablation_ratios_are_the_printed_medians():
         assert cells[1] == result_tables._int(undone)
         assert cells[3] == f"{ratio:.2f}×"
         assert ("within noise" in cells[4]) == (ratio <= 1)
+
+
+def test_every_module_has_its_place_in_the_api_reference():
+    import pkgutil
+    import re
+
+    import sb3_cartdqn
+
+    modules = {info.name for info in pkgutil.walk_packages(sb3_cartdqn.__path__, "sb3_cartdqn.")}
+    modules -= {name for name in modules if name.endswith(".__main__")}
+    pages = "".join(path.read_text() for path in (DOCS / "api").glob("*.rst"))
+    documented = set(re.findall(r"^\.\. automodule:: (\S+)$", pages, re.M))
+    assert modules - documented == set(), "add these modules to a page under docs/api/"
+    assert documented - modules == set(), "these pages name modules that do not exist"

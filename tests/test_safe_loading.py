@@ -47,7 +47,9 @@ class _Payload:
 
 @pytest.fixture(autouse=True)
 def _no_opt_in(monkeypatch):
-    monkeypatch.delenv(TRUST_ENV_VAR, raising=False)
+    # set, then removed: restored as found after the test even where --trust-code sets it during the test
+    monkeypatch.setenv(TRUST_ENV_VAR, "")
+    monkeypatch.delenv(TRUST_ENV_VAR)
 
 
 @pytest.fixture

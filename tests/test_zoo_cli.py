@@ -120,7 +120,10 @@ def test_all_plots_and_plot_from_file_compare_cartdqn_and_dqn(trained, monkeypat
     for key in ("CARTDQN-logs", "DQN-logs"):
         np.testing.assert_array_equal(results["CartPole-v1"][key]["timesteps"], [200, 400, 600])
         assert results["CartPole-v1"][key]["last_evals"].shape == (2,)  # both seeds
-    main(["plot_from_file", "-i", "results.pkl", "-o", "evals.png", "--format", "png", "--no-million"])
+    # all_plots -o writes a pickle, which plot_from_file reads only with the opt-in (tests/test_safe_loading_zoo.py);
+    # --trust-code sets TRUST_REMOTE_CODE for the process: restored after the test
+    monkeypatch.setenv("TRUST_REMOTE_CODE", "False")
+    main(["plot_from_file", "-i", "results.pkl", "-o", "evals.png", "--format", "png", "--no-million", "--trust-code"])
     assert (trained / "evals.png").stat().st_size > 0
     plt.close("all")
 

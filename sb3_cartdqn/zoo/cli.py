@@ -14,6 +14,12 @@ table lists for it:
   run is checked (:func:`sb3_cartdqn.zoo.hub.check_downloaded_run`);
 - ``plot_train`` takes several algorithms (``-a cartdqn dqn``), draws them on one figure with the algorithm in each
   label, and ``-o FILE`` saves that figure (RL Zoo's ``plot_train`` can only show it).
+
+Every file a script would unpickle, evaluate or import from is checked first (each script's ``checks``): the run
+folder and model zip of ``enjoy``, ``record_video`` and ``push_to_hub`` (:mod:`~sb3_cartdqn.zoo.run_folder_checks`),
+a downloaded run, ``plot_from_file``'s pickles and ``train``'s ``vecnormalize.pkl`` and ``-i`` agent
+(:mod:`~sb3_cartdqn.zoo.script_inputs`). ``--trust-code`` (or ``TRUST_REMOTE_CODE=True``) opts out. The RL Zoo hook
+(:mod:`~sb3_cartdqn.zoo.rl_zoo_hook`) enters the same checks (:func:`enter_rl_zoo_module_checks`).
 """
 
 import argparse
@@ -32,7 +38,7 @@ from rl_zoo3 import ALGOS
 
 from sb3_cartdqn.persistence.trust import TRUST_ENV_VAR
 from sb3_cartdqn.presets import COMPARISON_SEEDS, VERIFICATION_SEEDS
-from sb3_cartdqn.zoo import adapters, hub, video
+from sb3_cartdqn.zoo import adapters, hub, script_inputs, video
 from sb3_cartdqn.zoo.multi_seed import MultiSeedExperimentManager
 from sb3_cartdqn.zoo.process_state import argv_set
 from sb3_cartdqn.zoo.registration import ALGO_NAME, default_config_path, one_slot_buffer_on_load, register_cartdqn
@@ -60,6 +66,15 @@ def with_default_config(argv: Sequence[str]) -> list[str]:
     if known.algo == ALGO_NAME and known.conf_file is None:
         argv += ["--conf-file", str(default_config_path())]
     return argv
+
+
+def train_arguments(argv: Sequence[str]) -> list[str]:
+    """
+    :param argv: ``train``'s arguments
+    :return: them without ``--trust-code`` (:func:`with_trust_flag`) and with the default config file
+        (:func:`with_default_config`)
+    """
+    return with_default_config(with_trust_flag(argv))
 
 
 def run_rl_zoo_module(module: str, prog: str, argv: Sequence[str]) -> None:
@@ -211,8 +226,10 @@ class ZooScript:
     :param summary: one line for the usage message
     :param loads_model: the script only loads a model to run it: a ``cartdqn`` model loads with a 1-slot replay
         buffer (RL Zoo does so for the names in its hard-coded list of off-policy algorithms)
-    :param prepare: rewrites the arguments before the run (``train``: the packaged config file)
-    :param contexts: entered in order around the run, each made from the (prepared) arguments
+    :param prepare: rewrites the arguments before the run (``train``: the packaged config file; ``--trust-code``)
+    :param checks: entered first, in order, around the run, each made from the (prepared) arguments: the checks of
+        the files the script would unpickle, evaluate or import from (the RL Zoo hook enters them too)
+    :param contexts: entered next, in order, around the run, each made from the (prepared) arguments
     :param driver: runs the module itself, given a runner and the arguments (``plot_train``: once per algorithm);
         by default the module runs once
     """
@@ -221,6 +238,7 @@ class ZooScript:
     summary: str
     loads_model: bool = False
     prepare: Callable[[Sequence[str]], list[str]] = list
+    checks: tuple[ScriptContext, ...] = field(default=())
     contexts: tuple[ScriptContext, ...] = field(default=())
     driver: Callable[[ModuleRunner, Sequence[str]], None] | None = None
 
@@ -237,7 +255,7 @@ class ZooScript:
         with ExitStack() as stack:
             if self.loads_model:
                 stack.enter_context(one_slot_buffer_on_load())
-            for context in self.contexts:
+            for context in (*self.checks, *self.contexts):
                 stack.enter_context(context(argv))
             if self.driver is None:
                 runner(argv)
@@ -250,7 +268,8 @@ SCRIPTS: dict[str, ZooScript] = {
     "train": ZooScript(
         "rl_zoo3.train",
         "train, -optimize (--trial-seeds: multi-seed objective), --trial-id",
-        prepare=with_default_config,
+        prepare=train_arguments,
+        checks=(script_inputs.trained_agent_checked,),
         driver=train_with_trial_seeds,
     ),
     "enjoy": ZooScript(
@@ -258,14 +277,14 @@ SCRIPTS: dict[str, ZooScript] = {
         "run a trained agent (run folder checked first; --trust-code opts out)",
         loads_model=True,
         prepare=with_trust_flag,
-        contexts=(enjoy_run_checked,),
+        checks=(enjoy_run_checked,),
     ),
     "record_video": ZooScript(
         "rl_zoo3.record_video",
         "mp4 of a trained agent (run folder checked first; --trust-code opts out)",
         loads_model=True,
         prepare=with_trust_flag,
-        contexts=(enjoy_run_checked,),
+        checks=(enjoy_run_checked,),
     ),
     "record_training": ZooScript(
         "rl_zoo3.record_training",
@@ -277,8 +296,8 @@ SCRIPTS: dict[str, ZooScript] = {
         "evaluate, record, upload to the Hugging Face Hub",
         loads_model=True,
         prepare=with_trust_flag,
+        checks=(enjoy_run_checked,),
         contexts=(
-            enjoy_run_checked,
             hub.hub_token_required,
             hub.hub_errors_explained,
             hub.model_card_metadata_available,
@@ -287,20 +306,44 @@ SCRIPTS: dict[str, ZooScript] = {
     ),
     "load_from_hub": ZooScript(
         "rl_zoo3.load_from_hub",
-        "download a run from the Hugging Face Hub",
+        "download a run from the Hugging Face Hub (then checked; --trust-code opts out)",
+        prepare=with_trust_flag,
         contexts=(hub.hub_errors_explained, hub.optional_files_may_be_missing, hub.downloaded_run_checked),
     ),
     "plot_train": ZooScript("rl_zoo3.plots.plot_train", "training curves", driver=multi_algo_plot_train),
-    "plot_from_file": ZooScript("rl_zoo3.plots.plot_from_file", "draw what all_plots -o saved"),
+    "plot_from_file": ZooScript(
+        "rl_zoo3.plots.plot_from_file",
+        "draw what all_plots -o saved (a pickle: needs --trust-code)",
+        prepare=with_trust_flag,
+        checks=(script_inputs.plot_pickles_checked,),
+    ),
     "all_plots": ZooScript("rl_zoo3.plots.all_plots", "evaluation curves of several algorithms"),
 }
+
+#: The checks the RL Zoo hook entered for this process's script (open until the process ends)
+_HOOK_CHECKS = ExitStack()
+
+
+def script_for_rl_zoo_module(module: str, argv: list[str] | None) -> tuple[ZooScript | None, list[str] | None]:
+    """
+    :param module: an RL Zoo module about to run, e.g. ``rl_zoo3.enjoy``; ``rl_zoo3.cli`` (the ``rl_zoo3`` command)
+        takes the script's name as its first argument
+    :param argv: the arguments it runs with (``None`` where it is imported, not run)
+    :return: the script of :data:`SCRIPTS` it runs, and that script's arguments (``None`` where there is none)
+    """
+    if argv is None:
+        return None, None
+    if module == "rl_zoo3.cli":
+        return (SCRIPTS.get(argv[0]), argv[1:]) if argv else (None, None)
+    return next((s for s in SCRIPTS.values() if s.module == module), None), argv
 
 
 def register_for_rl_zoo_module(module: str, argv: list[str] | None = None) -> None:
     """
     What ``python -m sb3_cartdqn.zoo SCRIPT`` does before it runs RL Zoo's module, done for RL Zoo's own command
-    (:mod:`sb3_cartdqn.zoo.rl_zoo_hook` calls it): register CartDQN (as a 1-slot buffer loader for the scripts that
-    only run a model) and rewrite the script's arguments in place (``train``: the packaged config file).
+    (:mod:`sb3_cartdqn.zoo.rl_zoo_hook` calls it, then :func:`enter_rl_zoo_module_checks`): register CartDQN (as a
+    1-slot buffer loader for the scripts that only run a model) and rewrite the script's arguments in place
+    (``train``: the packaged config file; ``--trust-code`` taken out and turned into ``TRUST_REMOTE_CODE=True``).
     The contexts of :data:`SCRIPTS` (ffmpeg, ``record_training``'s children, Hub messages) are the package command's.
 
     :param module: the RL Zoo module about to run, e.g. ``rl_zoo3.enjoy``; ``rl_zoo3.cli`` (the ``rl_zoo3`` command)
@@ -308,11 +351,7 @@ def register_for_rl_zoo_module(module: str, argv: list[str] | None = None) -> No
     :param argv: the arguments it runs with, changed in place; ``None`` where the module is imported, not run (then
         an existing registration is kept: ``python -m sb3_cartdqn.zoo enjoy`` registers its 1-slot loader first)
     """
-    args: list[str] | None = argv
-    if module == "rl_zoo3.cli" and argv:
-        script, args = SCRIPTS.get(argv[0]), argv[1:]
-    else:
-        script = next((s for s in SCRIPTS.values() if s.module == module), None)
+    script, args = script_for_rl_zoo_module(module, argv)
     if script is None or argv is None or args is None:
         # Imported, not run: register unless done already (python -m sb3_cartdqn.zoo registers before it imports)
         if ALGO_NAME not in ALGOS:
@@ -320,6 +359,29 @@ def register_for_rl_zoo_module(module: str, argv: list[str] | None = None) -> No
         return
     register_cartdqn(one_slot_buffer=script.loads_model)
     argv[len(argv) - len(args) :] = script.prepare(args)
+
+
+def enter_rl_zoo_module_checks(module: str, argv: list[str] | None) -> None:
+    """
+    Enter, for the rest of the process, the checks ``python -m sb3_cartdqn.zoo`` runs around RL Zoo's module
+    (the ``checks`` of :class:`ZooScript`), so that RL Zoo's own command refuses what the package's refuses (the RL Zoo hook
+    calls it after :func:`register_for_rl_zoo_module`). The check after ``load_from_hub``'s download needs the end
+    of the run, so it stays the package command's: with the hook, a downloaded run is checked when a script opens it.
+
+    :param module: the RL Zoo module about to run
+    :param argv: its arguments, as :func:`register_for_rl_zoo_module` left them (``None``: imported, not run)
+    :raises UntrustedFileError: if a file the script would read is refused (``plot_from_file``'s, ``train``'s);
+        ``cartdqn`` is then unregistered, as it is where the checks cannot be entered for another reason
+    """
+    script, args = script_for_rl_zoo_module(module, argv)
+    if script is None or args is None:
+        return
+    try:
+        for check in script.checks:
+            _HOOK_CHECKS.enter_context(check(args))
+    except BaseException:
+        ALGOS.pop(ALGO_NAME, None)
+        raise
 
 
 def usage() -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from huggingface_sb3 import EnvironmentName
 
 from sb3_cartdqn.zoo import adapters
-from sb3_cartdqn.zoo.run_folder_checks import check_run_folder
+from sb3_cartdqn.zoo.run_folder_checks import check_model_zip, check_run_folder
 from sb3_cartdqn.zoo.run_folder_paths import parse_run_flags, run_folder
 
 #: Where a Hugging Face token comes from
@@ -119,13 +119,15 @@ def hub_errors_explained(argv: Sequence[str] = ()) -> Iterator[None]:
 def check_downloaded_run(run: Path, env_name: EnvironmentName) -> None:
     """
     The one place where a run that ``load_from_hub`` saved is checked, right after the download and before any script
-    opens it (``enjoy`` reads ``args.yml`` with YAML's unsafe loader and unpickles parts of the model). Checks of the
-    run's files (e.g. that its configuration is safe to load) belong here. Today: the files RL Zoo's scripts read
-    are all there.
+    opens it (``enjoy`` reads ``args.yml`` with YAML's unsafe loader, unpickles parts of the model and builds the env
+    its ``env`` field names). Checks of the run's files belong here: the files RL Zoo's scripts read are all there,
+    the run folder passes :func:`~sb3_cartdqn.zoo.run_folder_checks.check_run_folder` and the model zip
+    :func:`~sb3_cartdqn.zoo.run_folder_checks.check_model_zip` (unless ``TRUST_REMOTE_CODE=True``).
 
     :param run: the run folder (``FOLDER/ALGO/ENV_ID``)
     :param env_name: the env id, as RL Zoo names files after it
     :raises FileNotFoundError: naming the files that are missing
+    :raises UntrustedFileError: naming the file that carries code
     """
     expected = [run / f"{env_name}.zip", run / env_name / "config.yml", run / env_name / "args.yml"]
     missing = [str(path) for path in expected if not path.is_file()]
@@ -134,8 +136,10 @@ def check_downloaded_run(run: Path, env_name: EnvironmentName) -> None:
             f"load_from_hub saved the run in {run}, but {missing} are missing: the Hub repository is not an RL Zoo "
             "run of this algorithm and env. Check --algo, --env, -orga and -name."
         )
-    # Nothing RL Zoo would evaluate or unpickle (config.yml, args.yml, vecnormalize.pkl) unless TRUST_REMOTE_CODE=True
+    # Nothing RL Zoo would evaluate or unpickle (config.yml, args.yml, vecnormalize.pkl, the model's pickled fields),
+    # no env built from the model's env field, unless TRUST_REMOTE_CODE=True
     check_run_folder(str(run / env_name), None)
+    check_model_zip(run / f"{env_name}.zip", None)
 
 
 @contextmanager

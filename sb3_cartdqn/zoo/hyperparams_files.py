@@ -6,10 +6,11 @@ top-level ``hyperparams/`` is a link to that folder, for RL Zoo users who pass `
 else is searched (not the working directory): presets, the comparison and ``python -m sb3_cartdqn.zoo train`` all
 find a file here, or read the one file a user names.
 
-:func:`read_hyperparams_file` reads data only: YAML's safe loader (a ``!!python/...`` tag is refused, YAML's own
-``!!float`` is fine), and the strings RL Zoo would ``eval`` (``policy_kwargs``, ``replay_buffer_kwargs``,
-``monitor_kwargs``, ``normalize``) must spell ``dict(key=literal, ...)``; :func:`literal_values` turns them into the
-dicts they spell without running them. A string ``replay_buffer_class`` (a class RL Zoo would evaluate) is refused.
+:func:`read_hyperparams_file` reads data only, within the limits of :mod:`sb3_cartdqn.zoo.yaml_files` (size,
+aliases, nesting, duplicated keys): YAML's safe loader (a ``!!python/...`` tag is refused, YAML's own ``!!float`` is
+fine), and the strings RL Zoo would ``eval`` (``policy_kwargs``, ``replay_buffer_kwargs``, ``monitor_kwargs``,
+``normalize``) must spell ``dict(key=literal, ...)``; :func:`literal_values` turns them into the dicts they spell
+without running them. A string ``replay_buffer_class`` (a class RL Zoo would evaluate) is refused.
 """
 
 import ast
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from sb3_cartdqn.zoo.yaml_files import DataLoader, read_yaml_file
 
 #: The package that holds the ``hyperparams/`` folder
 HYPERPARAMS_PACKAGE = "sb3_cartdqn.zoo"
@@ -97,10 +100,11 @@ def read_hyperparams_file(path: str | Path) -> dict[str, dict[str, Any]]:
     :param path: the YAML file
     :return: its entries
     :raises HyperparamsFileError: naming the file, for a Python tag, a string RL Zoo would ``eval`` that is not a
-        literal ``dict(...)``, or content that is not a mapping of entries
+        literal ``dict(...)``, content that is not a mapping of entries, or a file beyond the limits of
+        :mod:`sb3_cartdqn.zoo.yaml_files` (size, aliases, nesting, a duplicated key)
     """
     try:
-        content = yaml.safe_load(Path(path).read_text())
+        content = read_yaml_file(path, DataLoader, HyperparamsFileError)
     except yaml.constructor.ConstructorError as error:
         raise HyperparamsFileError(
             f"{path}: {error.problem}: hyperparameter files are read as data only (no Python tags)"

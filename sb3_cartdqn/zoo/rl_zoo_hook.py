@@ -13,6 +13,17 @@ one line at every start-up: it runs :mod:`sb3_cartdqn.zoo.rl_zoo_startup`, which
 :func:`sb3_cartdqn.zoo.cli.register_for_rl_zoo_module`: CartDQN is registered for that script as ``python -m
 sb3_cartdqn.zoo`` registers it (``train`` also gets the packaged ``cartdqn.yml``; ``enjoy``, ``record_video``
 and ``push_to_hub`` a 1-slot buffer). RL Zoo's files are not changed.
+
+The hook also enters the checks ``python -m sb3_cartdqn.zoo`` runs for that script, for every algorithm, for the
+rest of the process: ``enjoy``, ``record_video`` and ``push_to_hub`` check the run folder and the model zip before
+RL Zoo reads them, ``train`` its ``vecnormalize.pkl`` and ``-i`` agent, ``rl_zoo3 plot_from_file`` its pickles (see
+:mod:`sb3_cartdqn.zoo.run_folder_checks`, :mod:`sb3_cartdqn.zoo.script_inputs`). ``--trust-code`` (taken out of the
+arguments) or ``TRUST_REMOTE_CODE=True`` opts out, as with the package's command. Why checked rather than removed:
+the hook is how ``rl_zoo3``'s own commands and ``record_training``'s ``python -m rl_zoo3.record_video`` children
+know ``cartdqn``; with the checks, a run folder opened through RL Zoo's command is refused exactly as through the
+package's, so installing the hook never opens a route the package closes. Where the checks cannot be entered,
+``cartdqn`` is not registered. The only check left to the package's command is the one after ``load_from_hub``'s
+download (it needs the end of the run): with the hook, the downloaded run is checked when a script opens it.
 """
 
 import argparse

@@ -44,10 +44,27 @@ def runs_as_command(module: str) -> bool:
     return run_as_main or (module == "rl_zoo3.cli" and os.path.basename(sys.argv[0]).startswith("rl_zoo3"))
 
 
+def _hook_broken(error: Exception) -> None:
+    """
+    A broken hook must not break RL Zoo for its other algorithms: warn (``cartdqn`` is then not registered).
+
+    :param error: what went wrong
+    """
+    import warnings
+
+    warnings.warn(
+        f"sb3_cartdqn's RL Zoo hook could not register cartdqn ({type(error).__name__}: {error}). "
+        "Remove the hook with `python -m sb3_cartdqn.zoo.rl_zoo_hook uninstall`.",
+        stacklevel=3,
+    )
+
+
 class RegisterCartDQNFinder:
     """
     A ``sys.meta_path`` finder (``importlib.abc.MetaPathFinder``'s protocol, without importing it at start-up) that
-    registers CartDQN the first time Python looks for one of :data:`RL_ZOO_MODULES`; it finds no module itself.
+    registers CartDQN and enters the script's checks the first time Python looks for one of :data:`RL_ZOO_MODULES`
+    (:func:`sb3_cartdqn.zoo.cli.register_for_rl_zoo_module`, :func:`~sb3_cartdqn.zoo.cli.enter_rl_zoo_module_checks`);
+    it finds no module itself. A file the checks refuse stops the process with the refusal's message.
     """
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> ModuleSpec | None:
@@ -61,20 +78,21 @@ class RegisterCartDQNFinder:
             if self in sys.meta_path:
                 sys.meta_path.remove(self)
             try:
-                from sb3_cartdqn.zoo.cli import register_for_rl_zoo_module
-
+                from sb3_cartdqn.persistence.trust import ModelFileError
+                from sb3_cartdqn.zoo.cli import enter_rl_zoo_module_checks, register_for_rl_zoo_module
+            except Exception as error:
+                _hook_broken(error)
+                return None
+            try:
                 args = sys.argv[1:] if runs_as_command(fullname) else None
                 register_for_rl_zoo_module(fullname, args)
+                enter_rl_zoo_module_checks(fullname, args)
                 if args is not None:
                     sys.argv[1:] = args
-            except Exception as error:  # a broken hook must not break RL Zoo for its other algorithms
-                import warnings
-
-                warnings.warn(
-                    f"sb3_cartdqn's RL Zoo hook could not register cartdqn ({type(error).__name__}: {error}). "
-                    "Remove the hook with `python -m sb3_cartdqn.zoo.rl_zoo_hook uninstall`.",
-                    stacklevel=2,
-                )
+            except ModelFileError as error:  # a file the script would read is refused (the check said which)
+                raise SystemExit(str(error)) from None
+            except Exception as error:
+                _hook_broken(error)
         return None
 
 
