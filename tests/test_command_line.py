@@ -21,6 +21,7 @@ MODULES = {
     "sb3_cartdqn.benchmarks.batched": "python -m sb3_cartdqn.benchmarks.batched",
     "sb3_cartdqn.benchmarks.memory": "python -m sb3_cartdqn.benchmarks.memory",
     "sb3_cartdqn.benchmarks.pixel": "python -m sb3_cartdqn.benchmarks.pixel",
+    "sb3_cartdqn.zoo.rl_zoo_hook": "python -m sb3_cartdqn.zoo.rl_zoo_hook",
 }
 #: scripts run as files
 SCRIPTS = [
