@@ -1,5 +1,6 @@
 """The batched benchmark runs end to end at a tiny size; its FLOP count is the one torch counts (speed is not asserted)."""
 
+import itertools
 import json
 
 import numpy as np
@@ -39,7 +40,7 @@ def test_preset_shape_and_flops_per_seed_step():
 
     layers, batch_size, updates = bench.preset_shape(load_preset("robust").kwargs)
     assert (layers, batch_size, updates) == ([4, 256, 256, 256, 2], 128, 0.5)
-    act = 2 * sum(a * b for a, b in zip(layers, layers[1:], strict=False))
+    act = 2 * sum(a * b for a, b in itertools.pairwise(layers))
     full = bench.seed_step_flops(layers, batch_size, 1.0)
     assert bench.seed_step_flops(layers, batch_size, 0.5) - act == (full - act) // 2
     assert bench.preset_shape({}) == ([4, 128, 128, 2], 128, 1.0)

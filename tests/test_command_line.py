@@ -21,6 +21,7 @@ MODULES = {
     "sb3_cartdqn.benchmarks.batched": "python -m sb3_cartdqn.benchmarks.batched",
     "sb3_cartdqn.benchmarks.memory": "python -m sb3_cartdqn.benchmarks.memory",
     "sb3_cartdqn.benchmarks.pixel": "python -m sb3_cartdqn.benchmarks.pixel",
+    "sb3_cartdqn.zoo.rl_zoo_hook": "python -m sb3_cartdqn.zoo.rl_zoo_hook",
 }
 #: scripts run as files
 SCRIPTS = [
@@ -80,3 +81,43 @@ def test_defaults_shown_once_and_not_for_none():
 def test_unknown_choice_suggests():
     assert "Did you mean 'train'?" in unknown_choice("subcommand", "trian", ["train", "enjoy"])
     assert "Did you mean" not in unknown_choice("subcommand", "xyz", ["train", "enjoy"])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("script", ["train", "enjoy", "record_video", "record_training", "push_to_hub", "load_from_hub",
+                                    "plot_train", "plot_from_file", "all_plots"])  # fmt: skip
+def test_zoo_script_help_offline(script, monkeypatch, capsys, tmp_path):
+    """Each zoo script's --help: the package's flags and examples, then RL Zoo's, with no token, network or run."""
+    from sb3_cartdqn.zoo.cli import SCRIPTS, main
+
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path))  # no stored token either
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)  # no run folder
+    main([script, "--help"])
+    text = capsys.readouterr().out
+    assert text.startswith(f"python -m sb3_cartdqn.zoo {script}: {SCRIPTS[script].summary}")
+    assert "examples:" in text and "RL Zoo's flags:" in text and "usage:" in text and "Traceback" not in text
+    if SCRIPTS[script].flags is not None:
+        assert "flags this package adds:" in text
+    if script in ("train", "enjoy", "load_from_hub", "plot_from_file", "push_to_hub", "record_video"):
+        assert "--trust-code" in text
+    if script == "train":
+        assert all(flag in text for flag in ("--trial-seeds", "--batch-seeds", "--solved-threshold", "--last-evaluations"))
+    assert "cartdqn" in text
+
+
+def test_zoo_without_arguments_lists_the_scripts(capsys):
+    from sb3_cartdqn.zoo.cli import SCRIPTS, main
+
+    main([])
+    text = capsys.readouterr().out
+    assert all(f"  {name} " in text for name in SCRIPTS) and "got nothing" not in text
+
+
+def test_zoo_unknown_script_suggests():
+    from sb3_cartdqn.zoo.cli import main
+
+    with pytest.raises(SystemExit, match="Did you mean 'train'"):
+        main(["trian"])

@@ -36,6 +36,7 @@ from typing import Any
 
 from rl_zoo3 import ALGOS
 
+from sb3_cartdqn.command_line import make_parser, unknown_choice
 from sb3_cartdqn.persistence.trust import TRUST_ENV_VAR
 from sb3_cartdqn.presets import COMPARISON_SEEDS, VERIFICATION_SEEDS
 from sb3_cartdqn.zoo import adapters, hub, script_inputs, video
@@ -102,10 +103,7 @@ def multi_algo_plot_train(run: ModuleRunner, argv: Sequence[str]) -> None:
     """
     import matplotlib.pyplot as plt
 
-    parser = argparse.ArgumentParser("sb3_cartdqn.zoo plot_train", add_help=False)
-    parser.add_argument("-a", "--algo", nargs="+", default=[])
-    parser.add_argument("-o", "--output", default=None)
-    known, rest = parser.parse_known_args(list(argv))
+    known, rest = plot_train_flags().parse_known_args(list(argv))
     if not known.algo or "-h" in rest or "--help" in rest:
         run(argv)
         return
@@ -151,6 +149,42 @@ def enjoy_run_checked(argv: Sequence[str]) -> AbstractContextManager[None]:
     return checked_rl_zoo_enjoy(None)
 
 
+def trust_flag() -> argparse.ArgumentParser:
+    """:return: the package's ``--trust-code`` flag, for the help of the scripts that take it"""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(
+        "--trust-code",
+        action="store_true",
+        help=f"open files that can run code (pickles, Python tags, classes outside the allow-list); same as "
+        f"{TRUST_ENV_VAR}=True. Without it, such files are refused before anything runs",
+    )
+    return parser
+
+
+def multi_seed_flags() -> argparse.ArgumentParser:
+    """:return: the multi-seed objective's flags of ``train`` (see :func:`split_trial_seeds`)"""
+    parser = argparse.ArgumentParser(add_help=False, parents=[trust_flag()])
+    parser.add_argument(
+        "--trial-seeds", type=int, nargs="+", default=None, help="with -optimize: score each trial on these seeds"
+    )
+    parser.add_argument(
+        "--solved-threshold", type=float, default=None, help="mean return counted as solved (default: the env's)"
+    )
+    parser.add_argument(
+        "--last-evaluations", type=int, default=None, help="score a seed by the smallest of its last K evaluations"
+    )
+    parser.add_argument("--batch-seeds", action="store_true", help="train a trial's seeds together (BatchedCartDQN)")
+    return parser
+
+
+def plot_train_flags() -> argparse.ArgumentParser:
+    """:return: what the package adds to RL Zoo's ``plot_train`` (see :func:`multi_algo_plot_train`)"""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-a", "--algo", nargs="+", default=None, help="one or several algorithms, on one figure")
+    parser.add_argument("-o", "--output", default=None, help="save the figure to this file instead of showing it")
+    return parser
+
+
 def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[str]]:
     """
     Take the multi-seed objective's flags out of ``train``'s arguments and check them:
@@ -167,12 +201,7 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
     :return: ``MultiSeedExperimentManager.configured``'s keyword arguments (``None`` without ``--trial-seeds``) and
         the arguments for RL Zoo
     """
-    parser = argparse.ArgumentParser("sb3_cartdqn.zoo train", add_help=False)
-    parser.add_argument("--trial-seeds", type=int, nargs="+", default=None)
-    parser.add_argument("--solved-threshold", type=float, default=None)
-    parser.add_argument("--last-evaluations", type=int, default=None)
-    parser.add_argument("--batch-seeds", action="store_true")
-    known, rest = parser.parse_known_args(list(argv))
+    known, rest = multi_seed_flags().parse_known_args(list(argv))
     if known.trial_seeds is None:
         if known.solved_threshold is not None or known.last_evaluations is not None or known.batch_seeds:
             raise SystemExit(
@@ -232,6 +261,9 @@ class ZooScript:
     :param contexts: entered next, in order, around the run, each made from the (prepared) arguments
     :param driver: runs the module itself, given a runner and the arguments (``plot_train``: once per algorithm);
         by default the module runs once
+    :param flags: the flags this package adds to the script, for its ``--help``
+    :param help_contexts: what ``--help`` needs around RL Zoo's help (none of the checks, tokens or network)
+    :param examples: command lines for its ``--help``
     """
 
     module: str
@@ -241,17 +273,51 @@ class ZooScript:
     checks: tuple[ScriptContext, ...] = field(default=())
     contexts: tuple[ScriptContext, ...] = field(default=())
     driver: Callable[[ModuleRunner, Sequence[str]], None] | None = None
+    flags: Callable[[], argparse.ArgumentParser] | None = None
+    help_contexts: tuple[ScriptContext, ...] = field(default=())
+    examples: tuple[str, ...] = ()
+
+    def help(self, name: str) -> None:
+        """
+        Print what the package adds to the script (its flags, examples), then RL Zoo's own help of the script, with
+        CartDQN registered: no check, token, network or run folder needed.
+
+        :param name: the script's name
+        """
+        register_cartdqn()
+        prog = f"python -m sb3_cartdqn.zoo {name}"
+        print(f"{prog}: {self.summary}\nRL Zoo's `python -m {self.module}`, with the `cartdqn` algorithm registered.\n")
+        if self.flags is not None:
+            added = make_parser(prog, None, (), add_help=False, description="")
+            for action in self.flags()._actions:
+                added._add_action(action)
+            print("flags this package adds:")
+            print(added.format_help().split("options:", 1)[-1].split("\n", 1)[-1].rstrip() + "\n")
+        if self.examples:
+            print("examples:\n" + "\n".join(f"  {example}" for example in self.examples) + "\n")
+        print("RL Zoo's flags:")
+        with ExitStack() as stack:
+            for context in self.help_contexts:
+                stack.enter_context(context(["--help"]))
+            try:
+                run_rl_zoo_module(self.module, prog, ["--help"])
+            except SystemExit as done:
+                if done.code not in (0, None):
+                    raise
 
     def run(self, name: str, argv: Sequence[str]) -> None:
         """
-        Register CartDQN, then run the script with ``argv`` inside its contexts.
+        Register CartDQN, then run the script with ``argv`` inside its contexts (``-h``/``--help``: :meth:`help`).
 
         :param name: the script's name (for its help)
         :param argv: its arguments
         """
+        if "-h" in argv or "--help" in argv:
+            self.help(name)
+            return
         register_cartdqn()
         argv = self.prepare(argv)
-        runner: ModuleRunner = functools.partial(run_rl_zoo_module, self.module, f"sb3_cartdqn.zoo {name}")
+        runner: ModuleRunner = functools.partial(run_rl_zoo_module, self.module, f"python -m sb3_cartdqn.zoo {name}")
         with ExitStack() as stack:
             if self.loads_model:
                 stack.enter_context(one_slot_buffer_on_load())
@@ -271,6 +337,13 @@ SCRIPTS: dict[str, ZooScript] = {
         prepare=train_arguments,
         checks=(script_inputs.trained_agent_checked,),
         driver=train_with_trial_seeds,
+        flags=multi_seed_flags,
+        examples=(
+            "python -m sb3_cartdqn.zoo train --algo cartdqn --env CartPole-v1",
+            "python -m sb3_cartdqn.zoo train --algo cartdqn --env CartPole-v1 -conf hyperparams/cartdqn_robust.yml",
+            "python -m sb3_cartdqn.zoo train --algo cartdqn --env CartPole-v1 -optimize --n-trials 20 "
+            "--trial-seeds 1000 1001 1002 --storage sqlite:///study.db --study-name demo",
+        ),
     ),
     "enjoy": ZooScript(
         "rl_zoo3.enjoy",
@@ -278,6 +351,8 @@ SCRIPTS: dict[str, ZooScript] = {
         loads_model=True,
         prepare=with_trust_flag,
         checks=(enjoy_run_checked,),
+        flags=trust_flag,
+        examples=("python -m sb3_cartdqn.zoo enjoy --algo cartdqn --env CartPole-v1 -f logs/ --exp-id 1 -n 1000",),
     ),
     "record_video": ZooScript(
         "rl_zoo3.record_video",
@@ -285,11 +360,14 @@ SCRIPTS: dict[str, ZooScript] = {
         loads_model=True,
         prepare=with_trust_flag,
         checks=(enjoy_run_checked,),
+        flags=trust_flag,
+        examples=("python -m sb3_cartdqn.zoo record_video --algo cartdqn --env CartPole-v1 -f logs/ -n 500",),
     ),
     "record_training": ZooScript(
         "rl_zoo3.record_training",
         "mp4 (--gif) of every checkpoint",
         contexts=(video.training_video_checked, video.ffmpeg_on_path, video.record_video_children_registered),
+        examples=("python -m sb3_cartdqn.zoo record_training --algo cartdqn --env CartPole-v1 -f logs/ -n 500 --gif",),
     ),
     "push_to_hub": ZooScript(
         "rl_zoo3.push_to_hub",
@@ -303,21 +381,41 @@ SCRIPTS: dict[str, ZooScript] = {
             hub.model_card_metadata_available,
             video.ffmpeg_on_path,
         ),
+        flags=trust_flag,
+        help_contexts=(hub.model_card_metadata_available,),
+        examples=(
+            "python -m sb3_cartdqn.zoo push_to_hub --algo cartdqn --env CartPole-v1 -f logs/ "
+            "--repo-name cartdqn-CartPole-v1 -orga YOUR_NAME -m 'CartDQN on CartPole'",
+        ),
     ),
     "load_from_hub": ZooScript(
         "rl_zoo3.load_from_hub",
         "download a run from the Hugging Face Hub (then checked; --trust-code opts out)",
         prepare=with_trust_flag,
         contexts=(hub.hub_errors_explained, hub.optional_files_may_be_missing, hub.downloaded_run_checked),
+        flags=trust_flag,
+        examples=("python -m sb3_cartdqn.zoo load_from_hub --algo cartdqn --env CartPole-v1 -orga YOUR_NAME -f logs/",),
     ),
-    "plot_train": ZooScript("rl_zoo3.plots.plot_train", "training curves", driver=multi_algo_plot_train),
+    "plot_train": ZooScript(
+        "rl_zoo3.plots.plot_train",
+        "training curves",
+        driver=multi_algo_plot_train,
+        flags=plot_train_flags,
+        examples=("python -m sb3_cartdqn.zoo plot_train -a cartdqn dqn -e CartPole-v1 -f logs/ -o curves.png",),
+    ),
     "plot_from_file": ZooScript(
         "rl_zoo3.plots.plot_from_file",
         "draw what all_plots -o saved (a pickle: needs --trust-code)",
         prepare=with_trust_flag,
         checks=(script_inputs.plot_pickles_checked,),
+        flags=trust_flag,
+        examples=("python -m sb3_cartdqn.zoo plot_from_file -i results.pkl --trust-code",),
     ),
-    "all_plots": ZooScript("rl_zoo3.plots.all_plots", "evaluation curves of several algorithms"),
+    "all_plots": ZooScript(
+        "rl_zoo3.plots.all_plots",
+        "evaluation curves of several algorithms",
+        examples=("python -m sb3_cartdqn.zoo all_plots -a cartdqn dqn -e CartPole-v1 -f logs/ -o results",),
+    ),
 }
 
 #: The checks the RL Zoo hook entered for this process's script (open until the process ends)
@@ -388,9 +486,9 @@ def usage() -> str:
     """:return: the usage message, listing every script"""
     lines = [f"  {name:<16} {script.summary} (python -m {script.module})" for name, script in SCRIPTS.items()]
     return (
-        f"usage: python -m sb3_cartdqn.zoo {{{','.join(SCRIPTS)}}} [RL Zoo flags]\n"
+        "usage: python -m sb3_cartdqn.zoo SCRIPT [flags]   (SCRIPT --help: its flags)\n\nscripts:\n"
         + "\n".join(lines)
-        + "\nExample: python -m sb3_cartdqn.zoo train --algo cartdqn --env CartPole-v1"
+        + "\n\nexample:\n  python -m sb3_cartdqn.zoo train --algo cartdqn --env CartPole-v1"
     )
 
 
@@ -401,10 +499,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     :param argv: ``SCRIPT [flags]``; ``None`` reads the command line
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] in (["-h"], ["--help"]):
+    if not argv or argv[:1] in (["-h"], ["--help"]):
         print(usage())
         return
-    if not argv or argv[0] not in SCRIPTS:
-        given = repr(argv[0]) if argv else "nothing"
-        raise SystemExit(f"{usage()}\ngot {given}")
+    if argv[0] not in SCRIPTS:
+        raise SystemExit(f"{unknown_choice('script', argv[0], list(SCRIPTS))}\n\n{usage()}")
     SCRIPTS[argv[0]].run(argv[0], argv[1:])

@@ -26,11 +26,11 @@ package's, so installing the hook never opens a route the package closes. Where 
 download (it needs the end of the run): with the hook, the downloaded run is checked when a script opens it.
 """
 
-import argparse
 import sysconfig
 from collections.abc import Sequence
 from pathlib import Path
 
+from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.zoo import rl_zoo_startup
 
 #: The file ``install`` writes into site-packages
@@ -85,8 +85,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     :param argv: the arguments; ``None`` reads the command line
     """
-    parser = argparse.ArgumentParser("python -m sb3_cartdqn.zoo.rl_zoo_hook", description=(__doc__ or "").split("::")[0])
-    parser.add_argument("action", choices=("install", "uninstall"))
+    parser = make_parser(
+        "python -m sb3_cartdqn.zoo.rl_zoo_hook",
+        (__doc__ or "").split("::")[0],
+        ["python -m sb3_cartdqn.zoo.rl_zoo_hook install", "python -m sb3_cartdqn.zoo.rl_zoo_hook uninstall"],
+    )
+    parser.add_argument("action", choices=("install", "uninstall"), help="write or remove the hook's .pth file")
     parser.add_argument("--site-dir", type=Path, default=None, help=f"where to write {PTH_NAME} (default: {site_packages()})")
     args = parser.parse_args(argv)
     if args.action == "install":
