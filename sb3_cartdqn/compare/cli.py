@@ -27,6 +27,7 @@ from sb3_cartdqn.cartdqn.cartdqn import CartDQN
 from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.common.evaluation import COMPARISON_EVAL_SEED_OFFSET, COMPARISON_FINAL_EVAL_SEED_OFFSET, solved_threshold
 from sb3_cartdqn.compare.algorithms import ALGORITHM_NAMES, AlgorithmConfig, build_algorithms
+from sb3_cartdqn.compare.budgets import budget_steps, conclude, empty_curve
 from sb3_cartdqn.compare.report import write_report
 from sb3_cartdqn.compare.run import BatchedRunTask, RunTask, run_batched, run_one
 
@@ -54,8 +55,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seeds", type=int, default=10, help="number of seeds per algorithm")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ...")
-    parser.add_argument("--timesteps", type=int, default=50_000, help="env steps per run (the same for every algorithm)")
-    parser.add_argument("--eval-freq", type=int, default=2_500, help="evaluate every this many env steps")
+    parser.add_argument(
+        "--timesteps",
+        type=int,
+        default=50_000,
+        help="the budget of every row in env steps (with --row-budgets: of the rows without a hyperparameter file)",
+    )
+    parser.add_argument(
+        "--budget-factors",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        metavar="FACTOR",
+        help="train each run to the largest of these multiples of its budget, with the final evaluation at each of "
+        "them during the same training and one table per multiple (e.g. 1 2: at the budget and at twice it)",
+    )
+    parser.add_argument(
+        "--row-budgets",
+        action="store_true",
+        help="each row's budget is its hyperparameter file's n_timesteps (cartdqn-robust, cartdqn-fast, dqn-zoo, "
+        "dqn-zoo-nstep3, qrdqn-zoo); the others keep --timesteps",
+    )
+    parser.add_argument(
+        "--eval-freq",
+        type=int,
+        default=2_500,
+        help="evaluate every this many env steps (500 for the headline run: the first evaluation at the threshold is "
+        "then known to 500 steps)",
+    )
     parser.add_argument("--eval-episodes", type=int, default=10, help="greedy episodes per evaluation during training")
     parser.add_argument("--final-eval-episodes", type=int, default=20, help="greedy episodes of the final evaluation")
     parser.add_argument(
@@ -85,6 +112,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("seeds", "timesteps", "eval_freq", "eval_episodes", "final_eval_episodes", "jobs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if min(args.budget_factors) <= 0:
+        parser.error(f"--budget-factors must be positive, got {args.budget_factors}")
+    args.budget_factors = sorted(set(args.budget_factors))
     if args.out is None:
         args.out = os.path.join("results", time.strftime("compare-%Y%m%d-%H%M%S"))
     return args
@@ -109,19 +139,24 @@ def _crash(task: Task, error: BaseException) -> list[dict[str, Any]]:
             (seed, run_dir, {"batched_seeds": len(task.seeds)})
             for seed, run_dir in zip(task.seeds, task.run_dirs, strict=True)
         ]
+    steps = budget_steps(task.timesteps, task.budget_factors)
     return [
-        {
-            "algorithm": task.algorithm.name,
-            "seed": seed,
-            "env_id": task.env_id,
-            "run_dir": run_dir,
-            **extra,
-            "status": "crashed",
-            "error": f"worker process failed: {error!r}",
-            "evaluations": {"timesteps": [], "train_seconds": [], "mean_return": [], "std_return": []},
-            "first_solved_timesteps": None,
-            "first_solved_train_seconds": None,
-        }
+        conclude(
+            {
+                "algorithm": task.algorithm.name,
+                "seed": seed,
+                "env_id": task.env_id,
+                "run_dir": run_dir,
+                **extra,
+                "status": "crashed",
+                "error": f"worker process failed: {error!r}",
+            },
+            empty_curve(),
+            {},
+            task.budget_factors,
+            steps,
+            task.solved_threshold,
+        )
         for seed, run_dir, extra in runs
     ]
 
@@ -165,6 +200,16 @@ def run_all(tasks: list[Task], jobs: int, progress_bar: bool = True) -> list[dic
     return [result for index in range(len(tasks)) for result in results[index]]
 
 
+def row_budget(config: AlgorithmConfig, args: argparse.Namespace) -> int:
+    """
+    :param config: a row
+    :param args: the command line
+    :return: the row's budget: its hyperparameter file's ``n_timesteps`` with ``--row-budgets`` (when it has one),
+        else ``--timesteps``
+    """
+    return config.zoo_n_timesteps if args.row_budgets and config.zoo_n_timesteps else args.timesteps
+
+
 def build_tasks(configs: list[AlgorithmConfig], seeds: list[int], args: argparse.Namespace, threshold: float) -> list[Task]:
     """
     :param configs: the rows
@@ -176,13 +221,13 @@ def build_tasks(configs: list[AlgorithmConfig], seeds: list[int], args: argparse
     """
     common = dict(
         env_id=args.env,
-        timesteps=args.timesteps,
         eval_freq=args.eval_freq,
         eval_episodes=args.eval_episodes,
         final_eval_episodes=args.final_eval_episodes,
         solved_threshold=threshold,
         device=args.device,
         save_model=args.save_models,
+        budget_factors=tuple(args.budget_factors),
     )
 
     def run_dir(config: AlgorithmConfig, seed: int) -> str:
@@ -194,12 +239,13 @@ def build_tasks(configs: list[AlgorithmConfig], seeds: list[int], args: argparse
             algorithm=config,
             seeds=tuple(seeds),
             run_dirs=tuple(run_dir(config, seed) for seed in seeds),
+            timesteps=row_budget(config, args),
             **common,  # type: ignore[arg-type]
         )
         for config in batched
     ]
     tasks += [
-        RunTask(algorithm=config, seed=seed, run_dir=run_dir(config, seed), **common)  # type: ignore[arg-type]
+        RunTask(algorithm=config, seed=seed, run_dir=run_dir(config, seed), timesteps=row_budget(config, args), **common)  # type: ignore[arg-type]
         for seed in seeds
         for config in configs
         if config not in batched
@@ -210,8 +256,14 @@ def build_tasks(configs: list[AlgorithmConfig], seeds: list[int], args: argparse
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     threshold = solved_threshold(args.env, args.solved_threshold)
+    # the rows train to the largest budget multiple (dqn-tutorial-like's linear epsilon is a fraction of that)
     configs, skipped = build_algorithms(
-        args.algos, args.env, args.timesteps, args.hyperparams_dir, args.robust_config, args.robust_key
+        args.algos,
+        args.env,
+        round(args.timesteps * max(args.budget_factors)),
+        args.hyperparams_dir,
+        args.robust_config,
+        args.robust_key,
     )
     for name, reason in skipped.items():
         print(f"Skipping {name}: {reason}")
@@ -231,6 +283,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "seeds": len(seeds),
         "seed_list": seeds,
         "timesteps": args.timesteps,
+        "budget_factors": args.budget_factors,
+        "row_budgets": {config.name: row_budget(config, args) for config in configs} if args.row_budgets else None,
         "eval_freq": args.eval_freq,
         "eval_episodes": args.eval_episodes,
         "final_eval_episodes": args.final_eval_episodes,
