@@ -3,10 +3,10 @@ Compare CartDQN with stock SB3 DQN and sb3-contrib QR-DQN on the same env and se
 
     python -m sb3_cartdqn.compare --seeds 5 --timesteps 50000 --jobs 2 --out results/compare-<stamp>
 
-Writes in --out: runs.csv (one row per run), evaluations.csv (one row per evaluation), summary.md (the table),
-learning_curves.png, results.json (everything: settings, versions, curves, tracebacks of crashed runs) and
-runs/<algorithm>/<env>_<seed>/ (EvalCallback's evaluations.npz, the Monitor log, result.json), laid out like
-RL Zoo's logs so that rl_zoo3.plots can read them too.
+Writes in --out: runs.csv (one row per run and budget multiple), evaluations.csv (one row per evaluation), summary.md
+(one table per budget multiple), learning_curves.png, results.json (everything: settings, versions, curves, tracebacks
+of crashed runs) and runs/<algorithm>/<env>_<seed>/ (EvalCallback's evaluations.npz, the Monitor log, result.json),
+laid out like RL Zoo's logs so that rl_zoo3.plots can read them too.
 """
 
 import argparse
@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "python -m sb3_cartdqn.compare --seeds 10 --timesteps 50000 --jobs 2",
             "python -m sb3_cartdqn.compare --algos cartdqn-robust dqn-zoo-nstep3 --seeds 3 --timesteps 20000 "
             "--out results/quick",
+            "python -m sb3_cartdqn.compare --seeds 10 --timesteps 50000 --budget-factors 1 2 --eval-freq 500 --jobs 2 "
+            "--out docs/compare",
         ],
     )
     parser.add_argument("--env", default="CartPole-v1", help="Gymnasium env id")
@@ -96,7 +98,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--hyperparams-dir",
         default=None,
-        help="folder with cartdqn.yml / cartdqn_robust.yml (default: the package's hyperparams/)",
+        help="folder with cartdqn.yml / cartdqn_robust.yml / cartdqn_fast.yml (default: the package's hyperparams/)",
     )
     parser.add_argument("--robust-config", default=None, help="YAML file with CartDQN's robust preset")
     parser.add_argument("--robust-key", default=None, help="entry of --robust-config to use (default: the env id)")
