@@ -10,7 +10,7 @@ import yaml
 from sb3_cartdqn.common.evaluation import first_reaching
 from sb3_cartdqn.compare import build_algorithms, main
 from sb3_cartdqn.compare.algorithms import ALGORITHM_NAMES, find_fast_file, linear_exploration_fraction
-from sb3_cartdqn.compare.report import median_to_threshold
+from sb3_cartdqn.compare.report import EVALUATION_COLUMNS, median_to_threshold
 
 
 def test_compare_tiny_end_to_end(tmp_path):
@@ -38,15 +38,8 @@ def test_compare_tiny_end_to_end(tmp_path):
     assert (runs["budget_factor"] == 1.0).all() and (runs["budget_timesteps"] == 1500).all()
 
     evaluations = pd.read_csv(out / "evaluations.csv")
-    assert list(evaluations.columns) == [
-        "algorithm",
-        "seed",
-        "timesteps",
-        "train_seconds",
-        "train_cpu_seconds",
-        "mean_return",
-        "std_return",
-    ]
+    assert list(evaluations.columns) == list(EVALUATION_COLUMNS)
+    assert {"timesteps", "train_seconds", "train_cpu_seconds", "mean_return", "std_return"} <= set(evaluations.columns)
     assert (evaluations["train_cpu_seconds"] > 0).all()
     assert (evaluations["train_cpu_seconds"] <= evaluations["train_seconds"] + 0.01).all()
     per_run = evaluations.groupby(["algorithm", "seed"]).size()
@@ -118,6 +111,35 @@ def test_compare_two_budgets_and_row_budgets(tmp_path):
     assert "## At the budget (1x each row's budget)" in summary and "## At twice the budget (2x each row's budget)" in summary
     assert summary.count("| cartdqn-fast") == 2 and summary.count("| dqn-tutorial-like") == 2
     assert "still solved" in summary and "1 seeds in one process (batched)" in summary
+
+
+def test_compare_separate_trainings(tmp_path):
+    """--separate-trainings: each budget multiple is a training of its own, in its own run folder."""
+    out = tmp_path / "cmp"
+    argv = ["--algos", "cartdqn-tutorial", "dqn-tutorial-like", "--seeds", "1", "--timesteps", "300"]
+    argv += ["--budget-factors", "1", "2", "--separate-trainings", "--eval-freq", "100", "--eval-episodes", "2"]
+    argv += ["--final-eval-episodes", "2", "--jobs", "2", "--out", str(out), "--no-progress-bar"]
+    outcome = main(argv)
+    assert outcome["meta"]["separate_trainings"] is True and len(outcome["results"]) == 4
+    runs = pd.read_csv(out / "runs.csv")
+    assert (runs["status"] == "ok").all(), runs["error"].tolist()
+    assert sorted(zip(runs["algorithm"], runs["budget_factor"], runs["timesteps"], strict=True)) == [
+        ("cartdqn-tutorial", 1.0, 300),
+        ("cartdqn-tutorial", 2.0, 600),
+        ("dqn-tutorial-like", 1.0, 300),
+        ("dqn-tutorial-like", 2.0, 600),
+    ]
+    evaluations = pd.read_csv(out / "evaluations.csv").groupby(["algorithm", "trained_to_factor"]).size()
+    assert evaluations.to_dict() == {
+        ("cartdqn-tutorial", 1.0): 3,
+        ("cartdqn-tutorial", 2.0): 6,
+        ("dqn-tutorial-like", 1.0): 3,
+        ("dqn-tutorial-like", 2.0): 6,
+    }
+    for factor in ("1", "2"):
+        assert (out / "runs" / "cartdqn-tutorial" / f"CartPole-v1_0_x{factor}" / "result.json").is_file()
+    summary = (out / "summary.md").read_text()
+    assert "## At the budget, a training of its own" in summary and "## At twice the budget, a training of its own" in summary
 
 
 def test_zoo_settings_come_from_rl_zoo_files():

@@ -71,6 +71,7 @@ def test_conclude_keeps_the_runs_status_and_fills_the_budgets_not_reached():
     # the first multiple's fields at the top level, the run's own status, error and steps kept
     assert result["status"] == "crashed" and result["timesteps"] == 7 and "boom" in result["error"]
     assert result["final_mean_return"] == 500.0 and result["budget_factor"] == 1.0
+    assert result["trained_to_factor"] == 2.0
 
 
 def test_a_run_that_never_started_has_every_budget_unsolved():

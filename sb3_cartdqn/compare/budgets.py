@@ -97,7 +97,8 @@ def conclude(
     threshold: float,
 ) -> dict[str, Any]:
     """
-    Complete a run's result: its curve, one record per budget multiple in ``budgets`` (a multiple the run did not reach
+    Complete a run's result: its curve, the multiple it trains to (``trained_to_factor``), one record per budget
+    multiple in ``budgets`` (a multiple the run did not reach
     carries the run's status and error), and the first multiple's fields at the top level (``final_mean_return``,
     ``solved``, ``first_solved_*``...; the run's own ``status``, ``error`` and ``timesteps`` are kept).
 
@@ -110,6 +111,7 @@ def conclude(
     :return: ``result``, completed
     """
     result["evaluations"] = curve
+    result["trained_to_factor"] = factors[-1]
     result["budgets"] = [
         measured_at_budget(
             records.get(factor) or _missing_record(factor, step, result["status"], result.get("error")), curve, threshold

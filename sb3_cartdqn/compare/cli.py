@@ -73,6 +73,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "them during the same training and one table per multiple (e.g. 1 2: at the budget and at twice it)",
     )
     parser.add_argument(
+        "--separate-trainings",
+        action="store_true",
+        help="train each budget multiple of --budget-factors separately, its schedules (RL Zoo's exploration_fraction, "
+        "lin_ learning rates) over its own length, instead of one training to the largest multiple (1.5x the time for 1 2)",
+    )
+    parser.add_argument(
         "--row-budgets",
         action="store_true",
         help="each row's budget is its hyperparameter file's n_timesteps (cartdqn-robust, cartdqn-fast, dqn-zoo, "
@@ -212,15 +218,35 @@ def row_budget(config: AlgorithmConfig, args: argparse.Namespace) -> int:
     return config.zoo_n_timesteps if args.row_budgets and config.zoo_n_timesteps else args.timesteps
 
 
-def build_tasks(configs: list[AlgorithmConfig], seeds: list[int], args: argparse.Namespace, threshold: float) -> list[Task]:
+def trainings(args: argparse.Namespace) -> list[tuple[float, ...]]:
+    """
+    :param args: the command line
+    :return: the budget multiples of each training of a run: all of ``--budget-factors`` in one training, or with
+        ``--separate-trainings`` one training per multiple
+    """
+    factors = tuple(args.budget_factors)
+    return [(factor,) for factor in factors] if args.separate_trainings else [factors]
+
+
+def build_tasks(
+    configs: list[AlgorithmConfig],
+    seeds: list[int],
+    args: argparse.Namespace,
+    threshold: float,
+    factors: tuple[float, ...] | None = None,
+) -> list[Task]:
     """
     :param configs: the rows
     :param seeds: the seeds of every row
     :param args: the command line
     :param threshold: the solved threshold
+    :param factors: the budget multiples of these tasks' training (default: ``--budget-factors``); with
+        ``--separate-trainings`` each run folder is named for its multiple (``<env>_<seed>_x2``)
     :return: one task per run (seeds outer, rows inner: an interrupted comparison still has every row on the first
         seeds); with ``--batched``, one task per CartDQN row first, holding all its seeds
     """
+    factors = tuple(args.budget_factors) if factors is None else factors
+    suffix = f"_x{factors[-1]:g}" if args.separate_trainings else ""
     common = dict(
         env_id=args.env,
         eval_freq=args.eval_freq,
@@ -229,11 +255,11 @@ def build_tasks(configs: list[AlgorithmConfig], seeds: list[int], args: argparse
         solved_threshold=threshold,
         device=args.device,
         save_model=args.save_models,
-        budget_factors=tuple(args.budget_factors),
+        budget_factors=factors,
     )
 
     def run_dir(config: AlgorithmConfig, seed: int) -> str:
-        return os.path.join(args.out, "runs", config.name, f"{args.env}_{seed}")
+        return os.path.join(args.out, "runs", config.name, f"{args.env}_{seed}{suffix}")
 
     batched = [config for config in configs if args.batched and config.algo_class is CartDQN]
     tasks: list[Task] = [
@@ -258,24 +284,27 @@ def build_tasks(configs: list[AlgorithmConfig], seeds: list[int], args: argparse
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     threshold = solved_threshold(args.env, args.solved_threshold)
-    # the rows train to the largest budget multiple (dqn-tutorial-like's linear epsilon is a fraction of that)
-    configs, skipped = build_algorithms(
-        args.algos,
-        args.env,
-        round(args.timesteps * max(args.budget_factors)),
-        args.hyperparams_dir,
-        args.robust_config,
-        args.robust_key,
-    )
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    tasks: list[Task] = []
+    for factors in trainings(args):
+        # a training runs to its largest budget multiple (dqn-tutorial-like's linear epsilon is a fraction of that)
+        configs, skipped = build_algorithms(
+            args.algos,
+            args.env,
+            round(args.timesteps * factors[-1]),
+            args.hyperparams_dir,
+            args.robust_config,
+            args.robust_key,
+        )
+        tasks += build_tasks(configs, seeds, args, threshold, factors)
     for name, reason in skipped.items():
         print(f"Skipping {name}: {reason}")
     if not configs:
         raise SystemExit("Nothing to run: every requested algorithm was skipped")
     os.makedirs(args.out, exist_ok=True)
-    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    tasks = build_tasks(configs, seeds, args, threshold)
-    runs = len(configs) * len(seeds)
-    print(f"{runs} runs ({len(configs)} algorithms x {len(seeds)} seeds) in {args.jobs} worker processes -> {args.out}")
+    count = len(trainings(args))
+    shape = f"{len(configs)} algorithms x {len(seeds)} seeds" + (f" x {count} trainings" if count > 1 else "")
+    print(f"{len(configs) * len(seeds) * count} runs ({shape}) in {args.jobs} worker processes -> {args.out}")
     start = time.perf_counter()
     results = run_all(tasks, args.jobs, progress_bar=not args.no_progress_bar)
     wall_seconds = time.perf_counter() - start
@@ -286,6 +315,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "seed_list": seeds,
         "timesteps": args.timesteps,
         "budget_factors": args.budget_factors,
+        "separate_trainings": args.separate_trainings,
         "row_budgets": {config.name: row_budget(config, args) for config in configs} if args.row_budgets else None,
         "eval_freq": args.eval_freq,
         "eval_episodes": args.eval_episodes,
@@ -294,7 +324,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "final_eval_seed_offset": COMPARISON_FINAL_EVAL_SEED_OFFSET,
         "solved_threshold": threshold,
         "jobs": args.jobs,
-        "batched_rows": [task.algorithm.name for task in tasks if isinstance(task, BatchedRunTask)],
+        "batched_rows": list(dict.fromkeys(task.algorithm.name for task in tasks if isinstance(task, BatchedRunTask))),
         "torch_threads_per_worker": 1,
         "device": args.device,
         "wall_seconds": wall_seconds,

@@ -37,7 +37,16 @@ RUN_COLUMNS = (
     "batched_seeds",
     "error",
 )
-EVALUATION_COLUMNS = ("algorithm", "seed", "timesteps", "train_seconds", "train_cpu_seconds", "mean_return", "std_return")
+EVALUATION_COLUMNS = (
+    "algorithm",
+    "seed",
+    "trained_to_factor",
+    "timesteps",
+    "train_seconds",
+    "train_cpu_seconds",
+    "mean_return",
+    "std_return",
+)
 SUMMARY_COLUMNS = (
     "algorithm",
     "budget_factor",
@@ -82,10 +91,18 @@ def runs_frame(results: Sequence[dict[str, Any]]) -> pd.DataFrame:
 def evaluations_frame(results: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """
     :param results: run results
-    :return: one row per evaluation of each run, columns ``EVALUATION_COLUMNS``
+    :return: one row per evaluation of each run, columns ``EVALUATION_COLUMNS`` (``trained_to_factor``: the budget
+        multiple the run trained to, which tells the trainings of ``--separate-trainings`` apart)
     """
     frames = [
-        pd.DataFrame({"algorithm": result["algorithm"], "seed": result["seed"], **result["evaluations"]})
+        pd.DataFrame(
+            {
+                "algorithm": result["algorithm"],
+                "seed": result["seed"],
+                "trained_to_factor": result.get("trained_to_factor", 1.0),
+                **result["evaluations"],
+            }
+        )
         for result in results
         if result["evaluations"]["timesteps"]
     ]
@@ -262,10 +279,12 @@ def plot_learning_curves(evaluations: pd.DataFrame, algorithms: Sequence[str], t
 def budget_heading(factor: float, meta: dict[str, Any]) -> str:
     """
     :param factor: a budget multiple
-    :param meta: the invocation's record (``timesteps``, ``row_budgets``)
+    :param meta: the invocation's record (``timesteps``, ``row_budgets``, ``separate_trainings``)
     :return: the heading of that multiple's table
     """
     name = {1.0: "At the budget", 2.0: "At twice the budget"}.get(factor, f"At {factor:g}x the budget")
+    if meta.get("separate_trainings"):
+        name += ", a training of its own"
     if meta.get("row_budgets"):
         return f"{name} ({factor:g}x each row's budget)"
     return f"{name} ({factor:g}x {meta['timesteps']:,} = {round(factor * meta['timesteps']):,} env steps)"
@@ -302,7 +321,8 @@ def write_report(out: str, results: Sequence[dict[str, Any]], meta: dict[str, An
     evaluations.to_csv(paths["evaluations"], index=False)
     budget = "each row's budget" if meta.get("row_budgets") else f"{meta['timesteps']:,} env steps"
     title = f"{meta['env_id']}: {meta['seeds']} seeds x {budget}"
-    plot_learning_curves(evaluations, algorithms, threshold, title).savefig(paths["figure"])
+    longest = evaluations[evaluations["trained_to_factor"] == evaluations["trained_to_factor"].max()]  # one curve per seed
+    plot_learning_curves(longest, algorithms, threshold, title).savefig(paths["figure"])
     lines = [f"# {title}", "", table, ""]
     crashed = [result for result in results if result["status"] != "ok"]
     for name, reason in meta.get("skipped", {}).items():
