@@ -98,8 +98,22 @@ def test_dqn_tutorial_like_builds_the_tutorial_network_and_optimizer():
 
 def test_robust_is_skipped_with_a_reason_when_no_yaml(tmp_path):
     configs, skipped = build_algorithms(list(ALGORITHM_NAMES), "CartPole-v1", 1_000, hyperparams_dir=str(tmp_path))
-    assert [config.name for config in configs] == [name for name in ALGORITHM_NAMES if name != "cartdqn-robust"]
+    assert [config.name for config in configs] == [
+        name for name in ALGORITHM_NAMES if name not in ("cartdqn-robust", "cartdqn-fast")
+    ]
     assert "cartdqn_robust.yml" in skipped["cartdqn-robust"] and "--robust-config" in skipped["cartdqn-robust"]
+    assert skipped["cartdqn-fast"].startswith("no cartdqn_fast.yml yet") and str(tmp_path) in skipped["cartdqn-fast"]
+
+
+def test_fast_row_reads_cartdqn_fast_yml(tmp_path):
+    """The cartdqn-fast row: the env's entry of cartdqn_fast.yml, read as data and preprocessed like the robust row."""
+    entry = {"n_timesteps": 20_000, "policy": "MlpPolicy", "train_freq": 2, "policy_kwargs": "dict(net_arch=[64, 64])"}
+    (tmp_path / "cartdqn_fast.yml").write_text(yaml.safe_dump({"CartPole-v1": entry}))
+    (config,), skipped = build_algorithms(["cartdqn-fast"], "CartPole-v1", 1_000, hyperparams_dir=str(tmp_path))
+    assert skipped == {}
+    assert config.name == "cartdqn-fast" and config.algo_class is CartDQN
+    assert config.kwargs == {"train_freq": 2, "policy_kwargs": {"net_arch": [64, 64]}}
+    assert config.zoo_n_timesteps == 20_000 and "cartdqn_fast.yml" in config.source
 
 
 @pytest.mark.parametrize("file_name, key", [("cartdqn_robust.yml", "CartPole-v1"), ("cartdqn.yml", "CartPole-v1-robust")])

@@ -90,3 +90,49 @@ def test_run_batched_reports_a_crash_for_every_seed(tmp_path):
     results = run_batched(task)
     assert [result["status"] for result in results] == ["crashed", "crashed"]
     assert "tau" in results[0]["error"] and results[1]["first_solved_timesteps"] is None
+
+
+def assert_cpu_seconds_are_positive_and_at_most_wall(result: dict) -> None:
+    """One torch thread: the training CPU seconds are positive and at most the training wall seconds, everywhere."""
+    curve = result["evaluations"]
+    assert len(curve["train_cpu_seconds"]) == len(curve["train_seconds"]) > 0
+    for cpu, wall in [
+        *zip(curve["train_cpu_seconds"], curve["train_seconds"], strict=True),
+        (result["train_cpu_seconds"], result["train_seconds"]),
+    ]:
+        assert 0 < cpu <= wall + 0.01
+    assert np.all(np.diff(curve["train_cpu_seconds"]) > 0)
+    assert 0 <= result["eval_cpu_seconds"] <= result["eval_seconds"] + 0.01
+    assert result["first_solved_train_cpu_seconds"] == curve["train_cpu_seconds"][0]
+
+
+def test_run_one_evaluates_at_each_budget_multiple_and_measures_cpu_seconds(tmp_path):
+    result = run_one(make_task(cartdqn_tutorial(), str(tmp_path / "run"), solved_threshold=5.0, budget_factors=(1.0, 2.0)))
+    assert result["status"] == "ok", result["error"]
+    assert result["timesteps"] == 600 and result["evaluations"]["timesteps"] == [100, 200, 300, 400, 500, 600]
+    at_budget, at_twice = result["budgets"]
+    assert (at_budget["budget_factor"], at_budget["budget_timesteps"], at_budget["timesteps"]) == (1.0, 300, 300)
+    assert (at_twice["budget_factor"], at_twice["budget_timesteps"], at_twice["timesteps"]) == (2.0, 600, 600)
+    for record in result["budgets"]:
+        assert len(record["final_returns"]) == 3 and record["solved"] is True
+        assert record["stays_solved"] is True and record["still_solved"] is True  # every episode returns > 5
+    assert result["final_returns"] == at_budget["final_returns"]  # the top level is the first multiple's
+    # the evaluations at 1x (during training) and the others are excluded from the training seconds
+    assert result["train_seconds"] + result["eval_seconds"] == pytest.approx(result["learn_seconds"], rel=0.05)
+    assert_cpu_seconds_are_positive_and_at_most_wall(result)
+
+
+def test_run_batched_evaluates_at_each_budget_multiple_and_measures_cpu_seconds(tmp_path):
+    from sb3_cartdqn.compare.run import BatchedRunTask, run_batched
+
+    run_dirs = (str(tmp_path / "a"), str(tmp_path / "b"))
+    task = BatchedRunTask(cartdqn_tutorial(), (3, 4), run_dirs, "CartPole-v1", 300, 100, 2, 3, 5.0, budget_factors=(1.0, 2.0))
+    results = run_batched(task)
+    for result in results:
+        assert result["status"] == "ok", result["error"]
+        assert [(r["budget_timesteps"], r["timesteps"]) for r in result["budgets"]] == [(300, 300), (600, 600)]
+        assert all(len(r["final_returns"]) == 3 and r["still_solved"] for r in result["budgets"])
+        assert_cpu_seconds_are_positive_and_at_most_wall(result)
+    # the batch's seconds, wall-clock and CPU: the same for both seeds
+    assert results[0]["evaluations"]["train_cpu_seconds"] == results[1]["evaluations"]["train_cpu_seconds"]
+    assert results[0]["train_seconds"] + results[0]["eval_seconds"] == pytest.approx(results[0]["learn_seconds"], rel=0.05)

@@ -1,7 +1,7 @@
 """
 The evaluation rules every command follows, written once: which seed an evaluation env gets, what mean return
-counts as solved, when a run first reached it, how one trained model is evaluated, and the table of a preset's
-verification.
+counts as solved, when a run first reached it, whether it stayed solved after, how one trained model is evaluated,
+and the table of a preset's verification.
 """
 
 from collections.abc import Sequence
@@ -63,6 +63,33 @@ def first_reaching(values: Sequence[float], threshold: float, at: Sequence[float
     """
     reached = np.flatnonzero(np.asarray(values, dtype=np.float64) >= threshold)
     return float(at[reached[0]]) if len(reached) else None
+
+
+def stays_solved(values: Sequence[float], threshold: float) -> bool:
+    """
+    "Stays solved": some evaluation reached the threshold and every later one stayed at or above it
+    (:func:`is_solved` at each), so a run that never reached it does not stay solved.
+
+    :param values: evaluation means, in order (those up to the step the question is asked at)
+    :param threshold: the solved threshold
+    :return: whether the run stayed solved from its first evaluation at the threshold on
+    """
+    array = np.asarray(values, dtype=np.float64)
+    reached = np.flatnonzero(array >= threshold)
+    return bool(len(reached)) and bool(np.all(array[reached[0] :] >= threshold))
+
+
+def still_solved(final_mean_return: float | None, values: Sequence[float], threshold: float) -> bool:
+    """
+    "Still solved" at a budget: the final greedy evaluation there :func:`is_solved` and the evaluations during training
+    up to it :func:`stays_solved`.
+
+    :param final_mean_return: the mean return of the final evaluation at that budget (None: there was none)
+    :param values: the evaluation means during training, in order, up to that budget
+    :param threshold: the solved threshold
+    :return: whether both hold
+    """
+    return final_mean_return is not None and is_solved(final_mean_return, threshold) and stays_solved(values, threshold)
 
 
 def evaluate_greedy(model: BaseAlgorithm, env_id: str, seed: int, n_eval_episodes: int) -> np.ndarray:

@@ -27,7 +27,17 @@ from sb3_cartdqn.cartdqn.cartdqn import CartDQN
 from sb3_cartdqn.common.defaults import TUTORIAL, tutorial_dqn_kwargs
 from sb3_cartdqn.zoo.hyperparams_files import hyperparams_folder, literal_values, read_hyperparams_file
 
-ALGORITHM_NAMES = ("cartdqn-tutorial", "cartdqn-robust", "dqn-tutorial-like", "dqn-zoo", "dqn-zoo-nstep3", "qrdqn-zoo")
+ALGORITHM_NAMES = (
+    "cartdqn-tutorial",
+    "cartdqn-robust",
+    "cartdqn-fast",
+    "dqn-tutorial-like",
+    "dqn-zoo",
+    "dqn-zoo-nstep3",
+    "qrdqn-zoo",
+)
+#: The file of the ``cartdqn-fast`` row (issue #22's study writes its winner there), in the hyperparameters folder
+FAST_FILE = "cartdqn_fast.yml"
 
 # Zoo keys that change the environment or add callbacks: the comparison uses one env pipeline for all algorithms
 _UNSUPPORTED_ZOO_KEYS = ("normalize", "env_wrapper", "vec_env_wrapper", "frame_stack", "callback")
@@ -239,7 +249,8 @@ def zoo_config(
         n_envs=manager.n_envs,
         env_kwargs=dict(manager.env_kwargs),
         source=f"{_short_path(manager.config)} [{load_kwargs.get('key') or env_id}], read by rl_zoo3's ExperimentManager",
-        notes=f"RL Zoo trains it for {zoo_n_timesteps} steps; here every algorithm gets the same budget",
+        notes=f"its file trains it for {zoo_n_timesteps} steps; the comparison gives every row --timesteps "
+        "unless --row-budgets",
         zoo_n_timesteps=zoo_n_timesteps,
         raw_hyperparams=raw,
     )
@@ -270,6 +281,20 @@ def _short_path(path: str) -> str:
     return path.split(marker, 1)[1] if marker in path else os.path.relpath(path) if os.path.isabs(path) else path
 
 
+def _folder(hyperparams_dir: str | None) -> Path:
+    """:return: ``hyperparams_dir``, else the package's ``hyperparams/`` (whatever the working directory)"""
+    return Path(hyperparams_dir) if hyperparams_dir else hyperparams_folder()
+
+
+def find_fast_file(hyperparams_dir: str | None = None) -> Path | None:
+    """
+    :param hyperparams_dir: the folder to look in (default: the package's ``hyperparams/``)
+    :return: the ``cartdqn-fast`` row's file (``FAST_FILE``, its entry is the env id), or None while there is none
+    """
+    path = _folder(hyperparams_dir) / FAST_FILE
+    return path if path.is_file() else None
+
+
 def find_robust_entry(
     env_id: str, hyperparams_dir: str | None = None, config: str | None = None, key: str | None = None
 ) -> tuple[str, str | None] | None:
@@ -289,7 +314,7 @@ def find_robust_entry(
         if not os.path.isfile(config):
             raise FileNotFoundError(f"--robust-config {config} does not exist")
         return config, key
-    folder = Path(hyperparams_dir) if hyperparams_dir else hyperparams_folder()
+    folder = _folder(hyperparams_dir)
     robust_file = folder / "cartdqn_robust.yml"
     if robust_file.is_file():
         return str(robust_file), key
@@ -318,7 +343,7 @@ def build_algorithms(
     :param names: algorithm names, from ``ALGORITHM_NAMES``
     :param env_id: the env id
     :param total_timesteps: the training budget of every run
-    :param hyperparams_dir: where to look for CartDQN's robust preset YAML
+    :param hyperparams_dir: where to look for CartDQN's robust and fast presets' YAML
     :param robust_config: an explicit YAML file with CartDQN's robust preset
     :param robust_key: the entry of that file (default: the env id)
     :return: the configurations, and ``{name: reason}`` for algorithms skipped because their settings do not exist
@@ -342,7 +367,7 @@ def build_algorithms(
         elif name == "cartdqn-robust":
             found = find_robust_entry(env_id, hyperparams_dir, robust_config, robust_key)
             if found is None:
-                where = hyperparams_dir or hyperparams_folder()
+                where = _folder(hyperparams_dir)
                 skipped[name] = (
                     f"no robust CartDQN settings for {env_id}: neither cartdqn_robust.yml nor a '{env_id}...robust' "
                     f"entry of cartdqn.yml in {where} (pass --robust-config FILE [--robust-key KEY])"
@@ -350,4 +375,10 @@ def build_algorithms(
                 continue
             config_file, key = found
             configs.append(zoo_config(name, "cartdqn", env_id, total_timesteps, CartDQN, config=config_file, key=key))
+        elif name == "cartdqn-fast":
+            fast_file = find_fast_file(hyperparams_dir)
+            if fast_file is None:
+                skipped[name] = f"no {FAST_FILE} yet in {_folder(hyperparams_dir)} (issue #22's study writes its winner there)"
+                continue
+            configs.append(zoo_config(name, "cartdqn", env_id, total_timesteps, CartDQN, config=str(fast_file)))
     return configs, skipped

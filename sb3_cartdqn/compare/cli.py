@@ -3,10 +3,10 @@ Compare CartDQN with stock SB3 DQN and sb3-contrib QR-DQN on the same env and se
 
     python -m sb3_cartdqn.compare --seeds 5 --timesteps 50000 --jobs 2 --out results/compare-<stamp>
 
-Writes in --out: runs.csv (one row per run), evaluations.csv (one row per evaluation), summary.md (the table),
-learning_curves.png, results.json (everything: settings, versions, curves, tracebacks of crashed runs) and
-runs/<algorithm>/<env>_<seed>/ (EvalCallback's evaluations.npz, the Monitor log, result.json), laid out like
-RL Zoo's logs so that rl_zoo3.plots can read them too.
+Writes in --out: runs.csv (one row per run and budget multiple), evaluations.csv (one row per evaluation), summary.md
+(one table per budget multiple), learning_curves.png, results.json (everything: settings, versions, curves, tracebacks
+of crashed runs) and runs/<algorithm>/<env>_<seed>/ (EvalCallback's evaluations.npz, the Monitor log, result.json),
+laid out like RL Zoo's logs so that rl_zoo3.plots can read them too.
 """
 
 import argparse
@@ -27,6 +27,7 @@ from sb3_cartdqn.cartdqn.cartdqn import CartDQN
 from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.common.evaluation import COMPARISON_EVAL_SEED_OFFSET, COMPARISON_FINAL_EVAL_SEED_OFFSET, solved_threshold
 from sb3_cartdqn.compare.algorithms import ALGORITHM_NAMES, AlgorithmConfig, build_algorithms
+from sb3_cartdqn.compare.budgets import budget_steps, conclude, empty_curve
 from sb3_cartdqn.compare.report import write_report
 from sb3_cartdqn.compare.run import BatchedRunTask, RunTask, run_batched, run_one
 
@@ -41,6 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "python -m sb3_cartdqn.compare --seeds 10 --timesteps 50000 --jobs 2",
             "python -m sb3_cartdqn.compare --algos cartdqn-robust dqn-zoo-nstep3 --seeds 3 --timesteps 20000 "
             "--out results/quick",
+            "python -m sb3_cartdqn.compare --seeds 10 --timesteps 50000 --budget-factors 1 2 --eval-freq 500 --jobs 2 "
+            "--out docs/compare",
         ],
     )
     parser.add_argument("--env", default="CartPole-v1", help="Gymnasium env id")
@@ -54,8 +57,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seeds", type=int, default=10, help="number of seeds per algorithm")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ...")
-    parser.add_argument("--timesteps", type=int, default=50_000, help="env steps per run (the same for every algorithm)")
-    parser.add_argument("--eval-freq", type=int, default=2_500, help="evaluate every this many env steps")
+    parser.add_argument(
+        "--timesteps",
+        type=int,
+        default=50_000,
+        help="the budget of every row in env steps (with --row-budgets: of the rows without a hyperparameter file)",
+    )
+    parser.add_argument(
+        "--budget-factors",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        metavar="FACTOR",
+        help="train each run to the largest of these multiples of its budget, with the final evaluation at each of "
+        "them during the same training and one table per multiple (e.g. 1 2: at the budget and at twice it)",
+    )
+    parser.add_argument(
+        "--separate-trainings",
+        action="store_true",
+        help="train each budget multiple of --budget-factors separately, its schedules (RL Zoo's exploration_fraction, "
+        "lin_ learning rates) over its own length, instead of one training to the largest multiple (1.5x the time for 1 2)",
+    )
+    parser.add_argument(
+        "--row-budgets",
+        action="store_true",
+        help="each row's budget is its hyperparameter file's n_timesteps (cartdqn-robust, cartdqn-fast, dqn-zoo, "
+        "dqn-zoo-nstep3, qrdqn-zoo); the others keep --timesteps",
+    )
+    parser.add_argument(
+        "--eval-freq",
+        type=int,
+        default=2_500,
+        help="evaluate every this many env steps (500 for the headline run: the first evaluation at the threshold is "
+        "then known to 500 steps)",
+    )
     parser.add_argument("--eval-episodes", type=int, default=10, help="greedy episodes per evaluation during training")
     parser.add_argument("--final-eval-episodes", type=int, default=20, help="greedy episodes of the final evaluation")
     parser.add_argument(
@@ -69,7 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--hyperparams-dir",
         default=None,
-        help="folder with cartdqn.yml / cartdqn_robust.yml (default: the package's hyperparams/)",
+        help="folder with cartdqn.yml / cartdqn_robust.yml / cartdqn_fast.yml (default: the package's hyperparams/)",
     )
     parser.add_argument("--robust-config", default=None, help="YAML file with CartDQN's robust preset")
     parser.add_argument("--robust-key", default=None, help="entry of --robust-config to use (default: the env id)")
@@ -85,6 +120,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("seeds", "timesteps", "eval_freq", "eval_episodes", "final_eval_episodes", "jobs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if min(args.budget_factors) <= 0:
+        parser.error(f"--budget-factors must be positive, got {args.budget_factors}")
+    args.budget_factors = sorted(set(args.budget_factors))
     if args.out is None:
         args.out = os.path.join("results", time.strftime("compare-%Y%m%d-%H%M%S"))
     return args
@@ -109,19 +147,24 @@ def _crash(task: Task, error: BaseException) -> list[dict[str, Any]]:
             (seed, run_dir, {"batched_seeds": len(task.seeds)})
             for seed, run_dir in zip(task.seeds, task.run_dirs, strict=True)
         ]
+    steps = budget_steps(task.timesteps, task.budget_factors)
     return [
-        {
-            "algorithm": task.algorithm.name,
-            "seed": seed,
-            "env_id": task.env_id,
-            "run_dir": run_dir,
-            **extra,
-            "status": "crashed",
-            "error": f"worker process failed: {error!r}",
-            "evaluations": {"timesteps": [], "train_seconds": [], "mean_return": [], "std_return": []},
-            "first_solved_timesteps": None,
-            "first_solved_train_seconds": None,
-        }
+        conclude(
+            {
+                "algorithm": task.algorithm.name,
+                "seed": seed,
+                "env_id": task.env_id,
+                "run_dir": run_dir,
+                **extra,
+                "status": "crashed",
+                "error": f"worker process failed: {error!r}",
+            },
+            empty_curve(),
+            {},
+            task.budget_factors,
+            steps,
+            task.solved_threshold,
+        )
         for seed, run_dir, extra in runs
     ]
 
@@ -165,28 +208,58 @@ def run_all(tasks: list[Task], jobs: int, progress_bar: bool = True) -> list[dic
     return [result for index in range(len(tasks)) for result in results[index]]
 
 
-def build_tasks(configs: list[AlgorithmConfig], seeds: list[int], args: argparse.Namespace, threshold: float) -> list[Task]:
+def row_budget(config: AlgorithmConfig, args: argparse.Namespace) -> int:
+    """
+    :param config: a row
+    :param args: the command line
+    :return: the row's budget: its hyperparameter file's ``n_timesteps`` with ``--row-budgets`` (when it has one),
+        else ``--timesteps``
+    """
+    return config.zoo_n_timesteps if args.row_budgets and config.zoo_n_timesteps else args.timesteps
+
+
+def trainings(args: argparse.Namespace) -> list[tuple[float, ...]]:
+    """
+    :param args: the command line
+    :return: the budget multiples of each training of a run: all of ``--budget-factors`` in one training, or with
+        ``--separate-trainings`` one training per multiple
+    """
+    factors = tuple(args.budget_factors)
+    return [(factor,) for factor in factors] if args.separate_trainings else [factors]
+
+
+def build_tasks(
+    configs: list[AlgorithmConfig],
+    seeds: list[int],
+    args: argparse.Namespace,
+    threshold: float,
+    factors: tuple[float, ...] | None = None,
+) -> list[Task]:
     """
     :param configs: the rows
     :param seeds: the seeds of every row
     :param args: the command line
     :param threshold: the solved threshold
+    :param factors: the budget multiples of these tasks' training (default: ``--budget-factors``); with
+        ``--separate-trainings`` each run folder is named for its multiple (``<env>_<seed>_x2``)
     :return: one task per run (seeds outer, rows inner: an interrupted comparison still has every row on the first
         seeds); with ``--batched``, one task per CartDQN row first, holding all its seeds
     """
+    factors = tuple(args.budget_factors) if factors is None else factors
+    suffix = f"_x{factors[-1]:g}" if args.separate_trainings else ""
     common = dict(
         env_id=args.env,
-        timesteps=args.timesteps,
         eval_freq=args.eval_freq,
         eval_episodes=args.eval_episodes,
         final_eval_episodes=args.final_eval_episodes,
         solved_threshold=threshold,
         device=args.device,
         save_model=args.save_models,
+        budget_factors=factors,
     )
 
     def run_dir(config: AlgorithmConfig, seed: int) -> str:
-        return os.path.join(args.out, "runs", config.name, f"{args.env}_{seed}")
+        return os.path.join(args.out, "runs", config.name, f"{args.env}_{seed}{suffix}")
 
     batched = [config for config in configs if args.batched and config.algo_class is CartDQN]
     tasks: list[Task] = [
@@ -194,12 +267,13 @@ def build_tasks(configs: list[AlgorithmConfig], seeds: list[int], args: argparse
             algorithm=config,
             seeds=tuple(seeds),
             run_dirs=tuple(run_dir(config, seed) for seed in seeds),
+            timesteps=row_budget(config, args),
             **common,  # type: ignore[arg-type]
         )
         for config in batched
     ]
     tasks += [
-        RunTask(algorithm=config, seed=seed, run_dir=run_dir(config, seed), **common)  # type: ignore[arg-type]
+        RunTask(algorithm=config, seed=seed, run_dir=run_dir(config, seed), timesteps=row_budget(config, args), **common)  # type: ignore[arg-type]
         for seed in seeds
         for config in configs
         if config not in batched
@@ -210,18 +284,27 @@ def build_tasks(configs: list[AlgorithmConfig], seeds: list[int], args: argparse
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     threshold = solved_threshold(args.env, args.solved_threshold)
-    configs, skipped = build_algorithms(
-        args.algos, args.env, args.timesteps, args.hyperparams_dir, args.robust_config, args.robust_key
-    )
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    tasks: list[Task] = []
+    for factors in trainings(args):
+        # a training runs to its largest budget multiple (dqn-tutorial-like's linear epsilon is a fraction of that)
+        configs, skipped = build_algorithms(
+            args.algos,
+            args.env,
+            round(args.timesteps * factors[-1]),
+            args.hyperparams_dir,
+            args.robust_config,
+            args.robust_key,
+        )
+        tasks += build_tasks(configs, seeds, args, threshold, factors)
     for name, reason in skipped.items():
         print(f"Skipping {name}: {reason}")
     if not configs:
         raise SystemExit("Nothing to run: every requested algorithm was skipped")
     os.makedirs(args.out, exist_ok=True)
-    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    tasks = build_tasks(configs, seeds, args, threshold)
-    runs = len(configs) * len(seeds)
-    print(f"{runs} runs ({len(configs)} algorithms x {len(seeds)} seeds) in {args.jobs} worker processes -> {args.out}")
+    count = len(trainings(args))
+    shape = f"{len(configs)} algorithms x {len(seeds)} seeds" + (f" x {count} trainings" if count > 1 else "")
+    print(f"{len(configs) * len(seeds) * count} runs ({shape}) in {args.jobs} worker processes -> {args.out}")
     start = time.perf_counter()
     results = run_all(tasks, args.jobs, progress_bar=not args.no_progress_bar)
     wall_seconds = time.perf_counter() - start
@@ -231,6 +314,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "seeds": len(seeds),
         "seed_list": seeds,
         "timesteps": args.timesteps,
+        "budget_factors": args.budget_factors,
+        "separate_trainings": args.separate_trainings,
+        "row_budgets": {config.name: row_budget(config, args) for config in configs} if args.row_budgets else None,
         "eval_freq": args.eval_freq,
         "eval_episodes": args.eval_episodes,
         "final_eval_episodes": args.final_eval_episodes,
@@ -238,7 +324,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "final_eval_seed_offset": COMPARISON_FINAL_EVAL_SEED_OFFSET,
         "solved_threshold": threshold,
         "jobs": args.jobs,
-        "batched_rows": [task.algorithm.name for task in tasks if isinstance(task, BatchedRunTask)],
+        "batched_rows": list(dict.fromkeys(task.algorithm.name for task in tasks if isinstance(task, BatchedRunTask))),
         "torch_threads_per_worker": 1,
         "device": args.device,
         "wall_seconds": wall_seconds,

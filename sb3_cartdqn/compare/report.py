@@ -1,5 +1,6 @@
 """
-Aggregate the runs of a comparison: per-run tables (CSV), the per-algorithm markdown table and the learning curves.
+Aggregate the runs of a comparison: per-run tables (CSV, one row per run and budget multiple), the per-algorithm
+markdown table of each budget multiple and the learning curves.
 """
 
 import json
@@ -15,23 +16,41 @@ from pytablewriter import MarkdownTableWriter
 RUN_COLUMNS = (
     "algorithm",
     "seed",
+    "budget_factor",
+    "budget_timesteps",
     "status",
     "timesteps",
     "final_mean_return",
     "final_std_return",
     "solved",
+    "stays_solved",
+    "still_solved",
     "first_solved_timesteps",
     "first_solved_train_seconds",
+    "first_solved_train_cpu_seconds",
     "train_seconds",
+    "train_cpu_seconds",
     "eval_seconds",
+    "eval_cpu_seconds",
     "learn_seconds",
     "env_steps_per_second",
     "batched_seeds",
     "error",
 )
-EVALUATION_COLUMNS = ("algorithm", "seed", "timesteps", "train_seconds", "mean_return", "std_return")
+EVALUATION_COLUMNS = (
+    "algorithm",
+    "seed",
+    "trained_to_factor",
+    "timesteps",
+    "train_seconds",
+    "train_cpu_seconds",
+    "mean_return",
+    "std_return",
+)
 SUMMARY_COLUMNS = (
     "algorithm",
+    "budget_factor",
+    "budget_timesteps",
     "runs",
     "crashed",
     "final_mean",
@@ -39,39 +58,57 @@ SUMMARY_COLUMNS = (
     "seeds_solved",
     "median_steps_to_threshold",
     "median_seconds_to_threshold",
+    "median_cpu_seconds_to_threshold",
     "seeds_reaching_threshold",
+    "seeds_staying_solved",
+    "seeds_still_solved",
     "env_steps_per_second",
     "ran_as",
 )
 
 
+def last_line(error: str | None) -> str | None:
+    """:return: the last line of a traceback (the exception), None for None"""
+    return error.strip().splitlines()[-1] if error else error
+
+
 def runs_frame(results: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """
     :param results: run results (see ``run_one``)
-    :return: one row per run, columns ``RUN_COLUMNS`` (the last line of a crash's traceback in ``error``)
+    :return: one row per run and budget multiple (a result's ``budgets``; a result without them is one row at
+        ``budget_factor`` 1), columns ``RUN_COLUMNS`` (the last line of a crash's traceback in ``error``)
     """
     rows = []
     for result in results:
-        row = {column: result.get(column) for column in RUN_COLUMNS}
-        if row["error"]:
-            row["error"] = row["error"].strip().splitlines()[-1]
-        rows.append(row)
+        for record in result.get("budgets") or [{"budget_factor": 1.0}]:
+            merged = {**result, **record}
+            row = {column: merged.get(column) for column in RUN_COLUMNS}
+            row["error"] = last_line(row["error"])
+            rows.append(row)
     return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
 
 
 def evaluations_frame(results: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """
     :param results: run results
-    :return: one row per evaluation of each run, columns ``EVALUATION_COLUMNS``
+    :return: one row per evaluation of each run, columns ``EVALUATION_COLUMNS`` (``trained_to_factor``: the budget
+        multiple the run trained to, which tells the trainings of ``--separate-trainings`` apart)
     """
     frames = [
-        pd.DataFrame({"algorithm": result["algorithm"], "seed": result["seed"], **result["evaluations"]})
+        pd.DataFrame(
+            {
+                "algorithm": result["algorithm"],
+                "seed": result["seed"],
+                "trained_to_factor": result.get("trained_to_factor", 1.0),
+                **result["evaluations"],
+            }
+        )
         for result in results
         if result["evaluations"]["timesteps"]
     ]
     if not frames:
         return pd.DataFrame(columns=list(EVALUATION_COLUMNS))
-    return pd.concat(frames, ignore_index=True)[list(EVALUATION_COLUMNS)]
+    return pd.concat(frames, ignore_index=True).reindex(columns=list(EVALUATION_COLUMNS))
 
 
 def median_to_threshold(values: pd.Series) -> float:
@@ -90,38 +127,55 @@ def median_to_threshold(values: pd.Series) -> float:
 
 def summarize(runs: pd.DataFrame, algorithms: Sequence[str]) -> pd.DataFrame:
     """
-    Per-algorithm summary of the runs. Crashed runs count in ``runs`` and ``crashed`` and as unsolved seeds;
-    the final return statistics are over the runs that finished.
+    Per-algorithm summary of the runs at each budget multiple. Crashed runs count in ``runs`` and ``crashed`` and as
+    unsolved seeds; the final return statistics are over the runs that finished.
 
     :param runs: the frame of :func:`runs_frame`
     :param algorithms: the algorithms, in table order
-    :return: one row per algorithm, columns ``SUMMARY_COLUMNS``
+    :return: one row per budget multiple and algorithm, columns ``SUMMARY_COLUMNS``
     """
-    rows = []
-    for name in algorithms:
-        group = runs[runs["algorithm"] == name]
-        finished = group[group["status"] == "ok"]
-        final = finished["final_mean_return"].to_numpy(dtype=np.float64)
-        batch_sizes = pd.to_numeric(group["batched_seeds"], errors="coerce").dropna()
-        ran_as = f"{int(batch_sizes.max())} seeds in one process (batched)" if len(batch_sizes) else "one seed per process"
-        rows.append(
-            {
-                "algorithm": name,
-                "ran_as": ran_as,
-                "runs": len(group),
-                "crashed": int((group["status"] != "ok").sum()),
-                "final_mean": float(np.mean(final)) if len(final) else float("nan"),
-                "final_std": float(np.std(final)) if len(final) else float("nan"),
-                "seeds_solved": int(finished["solved"].astype(bool).sum()),
-                "median_steps_to_threshold": median_to_threshold(group["first_solved_timesteps"]),
-                "median_seconds_to_threshold": median_to_threshold(group["first_solved_train_seconds"]),
-                "seeds_reaching_threshold": int(group["first_solved_timesteps"].notna().sum()),
-                "env_steps_per_second": float(np.mean(finished["env_steps_per_second"].to_numpy(dtype=np.float64)))
-                if len(finished)
-                else float("nan"),
-            }
-        )
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    return pd.DataFrame(
+        [
+            _summary_row(name, factor, runs[(runs["algorithm"] == name) & (runs["budget_factor"] == factor)])
+            for factor in sorted(runs["budget_factor"].unique())
+            for name in algorithms
+        ],
+        columns=list(SUMMARY_COLUMNS),
+    )
+
+
+def _summary_row(name: str, factor: float, group: pd.DataFrame) -> dict[str, Any]:
+    """The summary of one algorithm's runs (``group``) at one budget multiple."""
+    finished = group[group["status"] == "ok"]
+    final = finished["final_mean_return"].to_numpy(dtype=np.float64)
+    batch_sizes = pd.to_numeric(group["batched_seeds"], errors="coerce").dropna()
+    ran_as = f"{int(batch_sizes.max())} seeds in one process (batched)" if len(batch_sizes) else "one seed per process"
+    budgets = pd.to_numeric(group["budget_timesteps"], errors="coerce").dropna()
+    return {
+        "algorithm": name,
+        "budget_factor": factor,
+        "budget_timesteps": int(budgets.max()) if len(budgets) else None,
+        "ran_as": ran_as,
+        "runs": len(group),
+        "crashed": int((group["status"] != "ok").sum()),
+        "final_mean": float(np.mean(final)) if len(final) else float("nan"),
+        "final_std": float(np.std(final)) if len(final) else float("nan"),
+        "seeds_solved": int(finished["solved"].astype(bool).sum()),
+        "median_steps_to_threshold": median_to_threshold(group["first_solved_timesteps"]),
+        "median_seconds_to_threshold": median_to_threshold(group["first_solved_train_seconds"]),
+        "median_cpu_seconds_to_threshold": median_to_threshold(group["first_solved_train_cpu_seconds"]),
+        "seeds_reaching_threshold": int(group["first_solved_timesteps"].notna().sum()),
+        "seeds_staying_solved": _count_true(finished["stays_solved"]),
+        "seeds_still_solved": _count_true(finished["still_solved"]),
+        "env_steps_per_second": float(np.mean(finished["env_steps_per_second"].to_numpy(dtype=np.float64)))
+        if len(finished)
+        else float("nan"),
+    }
+
+
+def _count_true(values: pd.Series) -> int:
+    """:return: how many of ``values`` are true (None, NaN: false)"""
+    return sum(bool(value == 1) for value in values)
 
 
 def _number(value: float, digits: int = 0) -> str:
@@ -134,19 +188,23 @@ def _number(value: float, digits: int = 0) -> str:
 
 def markdown_table(summary: pd.DataFrame, threshold: float) -> str:
     """
-    :param summary: the frame of :func:`summarize`
+    :param summary: the frame of :func:`summarize` at one budget multiple
     :param threshold: the solved threshold (for the headers)
     :return: the summary as a markdown table
     """
     headers = [
         "algorithm",
+        "budget (env steps)",
         "final greedy return, mean ± std over seeds",
         f"seeds solved (final mean ≥ {threshold:g})",
+        f"stays solved (every eval after the first ≥ {threshold:g} stays ≥ {threshold:g})",
+        "still solved (solved and stays solved)",
         f"median env steps to first eval ≥ {threshold:g}",
-        f"median training seconds to first eval ≥ {threshold:g}",
+        f"median training seconds (wall-clock) to first eval ≥ {threshold:g}",
+        f"median training CPU seconds to first eval ≥ {threshold:g}",
         "env steps/s",
         "crashed runs",
-        "ran as (batched: seconds and steps/s are the whole batch's)",
+        "ran as (batched: seconds, wall-clock and CPU, and steps/s are the whole batch's)",
     ]
     rows = []
     for row in summary.itertuples(index=False):
@@ -154,10 +212,14 @@ def markdown_table(summary: pd.DataFrame, threshold: float) -> str:
         rows.append(
             [
                 row.algorithm,
+                _number(float("nan") if row.budget_timesteps is None else float(row.budget_timesteps)),
                 f"{_number(row.final_mean, 1)} ± {_number(row.final_std, 1)}",
                 f"{row.seeds_solved}/{row.runs}",
+                f"{row.seeds_staying_solved}/{row.runs}",
+                f"{row.seeds_still_solved}/{row.runs}",
                 f"{_number(row.median_steps_to_threshold)} ({row.seeds_reaching_threshold}/{row.runs} reached)",
                 f"{_number(row.median_seconds_to_threshold, 1)}",
+                f"{_number(row.median_cpu_seconds_to_threshold, 1)}",
                 _number(row.env_steps_per_second),
                 f"{row.crashed}" if finished or not row.runs else f"{row.crashed} (all)",
                 row.ran_as,
@@ -214,21 +276,40 @@ def plot_learning_curves(evaluations: pd.DataFrame, algorithms: Sequence[str], t
     return fig
 
 
+def budget_heading(factor: float, meta: dict[str, Any]) -> str:
+    """
+    :param factor: a budget multiple
+    :param meta: the invocation's record (``timesteps``, ``row_budgets``, ``separate_trainings``)
+    :return: the heading of that multiple's table
+    """
+    name = {1.0: "At the budget", 2.0: "At twice the budget"}.get(factor, f"At {factor:g}x the budget")
+    if meta.get("separate_trainings"):
+        name += ", a training of its own"
+    if meta.get("row_budgets"):
+        return f"{name} ({factor:g}x each row's budget)"
+    return f"{name} ({factor:g}x {meta['timesteps']:,} = {round(factor * meta['timesteps']):,} env steps)"
+
+
 def write_report(out: str, results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str, str]:
     """
     Write ``runs.csv``, ``evaluations.csv``, ``summary.md``, ``learning_curves.png`` and ``results.json`` in ``out``.
 
     :param out: the invocation's folder
     :param results: all run results (crashed ones included)
-    :param meta: the invocation's record (command, versions, settings, ``algorithms`` in order, ``solved_threshold``)
-    :return: ``{kind: path}`` of the written files, and the markdown table under ``table``
+    :param meta: the invocation's record (command, versions, settings, ``algorithms`` in order, ``solved_threshold``,
+        ``timesteps``, ``row_budgets``)
+    :return: ``{kind: path}`` of the written files, and the markdown tables (one per budget multiple, each under its
+        heading) under ``table``
     """
     algorithms = [record["name"] for record in meta["algorithms"]]
     threshold = float(meta["solved_threshold"])
     runs = runs_frame(results)
     evaluations = evaluations_frame(results)
     summary = summarize(runs, algorithms)
-    table = markdown_table(summary, threshold)
+    table = "\n".join(
+        f"## {budget_heading(factor, meta)}\n\n{markdown_table(summary[summary['budget_factor'] == factor], threshold)}"
+        for factor in summary["budget_factor"].unique()
+    )
     paths = {
         "runs": os.path.join(out, "runs.csv"),
         "evaluations": os.path.join(out, "evaluations.csv"),
@@ -238,14 +319,16 @@ def write_report(out: str, results: Sequence[dict[str, Any]], meta: dict[str, An
     }
     runs.to_csv(paths["runs"], index=False)
     evaluations.to_csv(paths["evaluations"], index=False)
-    title = f"{meta['env_id']}: {meta['seeds']} seeds x {meta['timesteps']:,} env steps"
-    plot_learning_curves(evaluations, algorithms, threshold, title).savefig(paths["figure"])
+    budget = "each row's budget" if meta.get("row_budgets") else f"{meta['timesteps']:,} env steps"
+    title = f"{meta['env_id']}: {meta['seeds']} seeds x {budget}"
+    longest = evaluations[evaluations["trained_to_factor"] == evaluations["trained_to_factor"].max()]  # one curve per seed
+    plot_learning_curves(longest, algorithms, threshold, title).savefig(paths["figure"])
     lines = [f"# {title}", "", table, ""]
     crashed = [result for result in results if result["status"] != "ok"]
     for name, reason in meta.get("skipped", {}).items():
         lines.append(f"- skipped `{name}`: {reason}")
     for result in crashed:
-        lines.append(f"- crashed `{result['algorithm']}` seed {result['seed']}: {runs_frame([result])['error'][0]}")
+        lines.append(f"- crashed `{result['algorithm']}` seed {result['seed']}: {last_line(result['error'])}")
     lines += ["", f"Command: `{meta['command']}`", ""]
     with open(paths["summary"], "w") as file:
         file.write("\n".join(lines))

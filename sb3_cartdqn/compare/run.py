@@ -1,6 +1,7 @@
 """
-One run of the comparison: train one algorithm on one seed with the common evaluation protocol, then evaluate
-the last policy. Meant to execute in a worker process; a crash is returned as a result, never raised.
+One run of the comparison: train one algorithm on one seed with the common evaluation protocol, and evaluate its
+policy at each budget multiple (``budget_factors``: the last one after training, the others during it). Meant to
+execute in a worker process; a crash is returned as a result, never raised.
 """
 
 import json
@@ -12,51 +13,13 @@ from typing import Any
 
 import numpy as np
 import torch as th
-from stable_baselines3.common.callbacks import EvalCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
-from sb3_cartdqn.batched.trainer import BatchedCartDQN
-from sb3_cartdqn.common.evaluation import (
-    COMPARISON_EVAL_SEED_OFFSET,
-    COMPARISON_FINAL_EVAL_SEED_OFFSET,
-    first_reaching,
-    is_solved,
-)
+from sb3_cartdqn.common.evaluation import COMPARISON_EVAL_SEED_OFFSET, COMPARISON_FINAL_EVAL_SEED_OFFSET, is_solved
 from sb3_cartdqn.compare.algorithms import AlgorithmConfig
-
-
-class TimedEvalCallback(EvalCallback):
-    """
-    SB3's ``EvalCallback`` that also records, at each evaluation, the wall-clock seconds spent training so far
-    (time since training started, minus the time spent in evaluations), so that algorithms can be compared against
-    training time without the cost of the evaluation protocol itself.
-
-    Takes the arguments of ``EvalCallback``.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.evaluations_train_seconds: list[float] = []
-        self.eval_seconds = 0.0
-        self._start = 0.0
-
-    def _on_training_start(self) -> None:
-        self._start = time.perf_counter()
-
-    @property
-    def train_seconds(self) -> float:
-        """Seconds since training started, evaluations excluded."""
-        return time.perf_counter() - self._start - self.eval_seconds
-
-    def _on_step(self) -> bool:
-        if not (self.eval_freq > 0 and self.n_calls % self.eval_freq == 0):
-            return super()._on_step()
-        self.evaluations_train_seconds.append(self.train_seconds)
-        start = time.perf_counter()
-        continue_training = super()._on_step()
-        self.eval_seconds += time.perf_counter() - start
-        return continue_training
+from sb3_cartdqn.compare.budgets import budget_record, budget_steps, conclude, empty_curve
+from sb3_cartdqn.compare.timing import BudgetEvaluations, TimedBatchedCartDQN, TimedEvalCallback, TrainingClock
 
 
 @dataclass(frozen=True)
@@ -67,7 +30,7 @@ class RunTask:
     :param algorithm: the algorithm to train
     :param env_id: the Gymnasium env id
     :param seed: the seed of the model and the training env (evaluation envs use fixed offsets of it)
-    :param timesteps: training budget in env steps
+    :param timesteps: training budget in env steps (the run trains ``timesteps * max(budget_factors)``)
     :param eval_freq: evaluate every ``eval_freq`` env steps (counted over all training envs)
     :param eval_episodes: greedy episodes per evaluation during training
     :param final_eval_episodes: greedy episodes of the final evaluation of the last policy
@@ -75,6 +38,7 @@ class RunTask:
     :param run_dir: the run's folder (``evaluations.npz``, monitor log, ``result.json``)
     :param device: torch device
     :param save_model: also save the final model in ``run_dir``
+    :param budget_factors: the budget multiples at which the policy gets the final evaluation, ascending
     """
 
     algorithm: AlgorithmConfig
@@ -88,6 +52,7 @@ class RunTask:
     run_dir: str
     device: str = "cpu"
     save_model: bool = False
+    budget_factors: tuple[float, ...] = (1.0,)
 
 
 @dataclass(frozen=True)
@@ -113,51 +78,28 @@ class BatchedRunTask:
     solved_threshold: float
     device: str = "cpu"
     save_model: bool = False
+    budget_factors: tuple[float, ...] = (1.0,)
 
 
-def first_solved(curve: dict[str, list[float]], threshold: float) -> dict[str, float | None]:
-    """
-    :param curve: a run's evaluations (:func:`evaluation_curve`)
-    :param threshold: the solved threshold
-    :return: the env steps and the training seconds at the first evaluation that reached it (None if none did)
-    """
-    return {
-        "first_solved_timesteps": first_reaching(curve["mean_return"], threshold, curve["timesteps"]),
-        "first_solved_train_seconds": first_reaching(curve["mean_return"], threshold, curve["train_seconds"]),
-    }
-
-
-def finished_run(
-    model: Any,
-    env_id: str,
-    seed: int,
-    n_episodes: int,
-    threshold: float,
-    timings: dict[str, float],
-    env_kwargs: dict[str, Any] | None = None,
+def final_evaluation(
+    model: Any, env_id: str, seed: int, n_episodes: int, threshold: float, env_kwargs: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """
-    The final evaluation of a run's last policy (``n_episodes`` greedy episodes on an env seeded
-    ``seed + COMPARISON_FINAL_EVAL_SEED_OFFSET``) and the fields of a finished run.
+    The final evaluation of a run's policy: ``n_episodes`` greedy episodes on a fresh env seeded
+    ``seed + COMPARISON_FINAL_EVAL_SEED_OFFSET`` (the same episodes at every budget multiple).
 
     :param model: the trained model
     :param env_id: the env id
     :param seed: the run's seed
     :param n_episodes: greedy episodes of the final evaluation
     :param threshold: the mean return that counts as solved
-    :param timings: ``learn_seconds``, ``train_seconds`` (evaluations excluded) and ``eval_seconds``
     :param env_kwargs: keyword arguments of ``gym.make``
-    :return: the result's fields: status, steps, timings, final returns, solved
+    :return: ``final_mean_return``, ``final_std_return``, ``final_returns`` and ``solved``
     """
     final_env = make_vec_env(env_id, n_envs=1, seed=seed + COMPARISON_FINAL_EVAL_SEED_OFFSET, env_kwargs=env_kwargs)
     returns, _ = evaluate_policy(model, final_env, n_eval_episodes=n_episodes, deterministic=True, return_episode_rewards=True)
     final_returns = np.asarray(returns, dtype=np.float64)
     return dict(
-        status="ok",
-        error=None,
-        timesteps=int(model.num_timesteps),
-        **timings,
-        env_steps_per_second=model.num_timesteps / timings["train_seconds"],
         final_mean_return=float(final_returns.mean()),
         final_std_return=float(final_returns.std()),
         final_returns=final_returns.tolist(),
@@ -165,18 +107,45 @@ def finished_run(
     )
 
 
+def finished_run(timesteps: int, timings: dict[str, float]) -> dict[str, Any]:
+    """
+    :param timesteps: the env steps the model trained
+    :param timings: ``learn_seconds``, ``train_seconds`` and ``train_cpu_seconds`` (evaluations excluded),
+        ``eval_seconds`` and ``eval_cpu_seconds``
+    :return: the run-level fields of a finished run: status, steps, timings, env steps per training second
+    """
+    return dict(
+        status="ok",
+        error=None,
+        timesteps=int(timesteps),
+        **timings,
+        env_steps_per_second=timesteps / timings["train_seconds"],
+    )
+
+
+def _write_result(result: dict[str, Any]) -> None:
+    os.makedirs(result["run_dir"], exist_ok=True)
+    with open(os.path.join(result["run_dir"], "result.json"), "w") as file:
+        json.dump(result, file, indent=2)
+
+
 def run_one(task: RunTask) -> dict[str, Any]:
     """
-    Train, evaluate, and write ``result.json`` in the run folder.
+    Train for ``timesteps * max(budget_factors)`` env steps, evaluate at each budget multiple (the last one after
+    training, as a single budget always was; the others at the first env step at or after it, during training, before
+    that step's gradient steps), and write ``result.json`` in the run folder.
 
     :param task: the run
-    :return: the result: status (``ok`` or ``crashed`` with its traceback), evaluation curve, final evaluation,
-        timings and the derived "first evaluation at or above the threshold"
+    :return: the result: status (``ok`` or ``crashed`` with its traceback), evaluation curve, timings, one record per
+        budget multiple in ``budgets`` (final evaluation, first evaluation at or above the threshold, stayed solved,
+        still solved) and the first multiple's fields at the top level
     """
     th.set_num_threads(1)
     os.makedirs(task.run_dir, exist_ok=True)
     config = task.algorithm
+    steps = budget_steps(task.timesteps, task.budget_factors)
     result: dict[str, Any] = {"algorithm": config.name, "seed": task.seed, "env_id": task.env_id, "run_dir": task.run_dir}
+    records: dict[float, dict[str, Any]] = {}
     eval_callback: TimedEvalCallback | None = None
     learn_start = time.perf_counter()
     try:
@@ -187,6 +156,14 @@ def run_one(task: RunTask) -> dict[str, Any]:
             task.env_id, n_envs=1, seed=task.seed + COMPARISON_EVAL_SEED_OFFSET, env_kwargs=config.env_kwargs
         )
         model = config.algo_class(config.policy, env, seed=task.seed, device=task.device, verbose=0, **config.kwargs)  # type: ignore[call-arg]
+
+        def evaluate_at(factor: float, step: int) -> None:
+            final = final_evaluation(
+                model, task.env_id, task.seed, task.final_eval_episodes, task.solved_threshold, config.env_kwargs
+            )
+            records[factor] = budget_record(factor, step, int(model.num_timesteps), final)
+
+        factor_at = dict(zip(steps, task.budget_factors, strict=True))
         eval_callback = TimedEvalCallback(
             eval_env,
             n_eval_episodes=task.eval_episodes,
@@ -194,36 +171,37 @@ def run_one(task: RunTask) -> dict[str, Any]:
             log_path=task.run_dir,
             deterministic=True,
             verbose=0,
+            budgets=BudgetEvaluations(steps[:-1], lambda step: evaluate_at(factor_at[step], step)),
         )
         learn_start = time.perf_counter()
-        model.learn(task.timesteps, callback=eval_callback)
+        model.learn(steps[-1], callback=eval_callback)
         learn_seconds = time.perf_counter() - learn_start
-        train_seconds = eval_callback.train_seconds
+        timings = dict(
+            learn_seconds=learn_seconds,
+            train_seconds=eval_callback.train_seconds,
+            train_cpu_seconds=eval_callback.train_cpu_seconds,
+            eval_seconds=eval_callback.eval_seconds,
+            eval_cpu_seconds=eval_callback.eval_cpu_seconds,
+        )
         if task.save_model:
             model.save(os.path.join(task.run_dir, "model"))
-
-        timings = dict(learn_seconds=learn_seconds, train_seconds=train_seconds, eval_seconds=eval_callback.eval_seconds)
-        final = finished_run(
-            model, task.env_id, task.seed, task.final_eval_episodes, task.solved_threshold, timings, config.env_kwargs
-        )
-        result.update(final)
+        evaluate_at(task.budget_factors[-1], steps[-1])
+        result.update(finished_run(model.num_timesteps, timings))
     except Exception:
         result.update(status="crashed", error=traceback.format_exc(), learn_seconds=time.perf_counter() - learn_start)
-    result["evaluations"] = evaluation_curve(eval_callback)
-    result.update(first_solved(result["evaluations"], task.solved_threshold))
-    with open(os.path.join(task.run_dir, "result.json"), "w") as file:
-        json.dump(result, file, indent=2)
+    conclude(result, evaluation_curve(eval_callback), records, task.budget_factors, steps, task.solved_threshold)
+    _write_result(result)
     return result
 
 
 def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
     """
-    Train the row's seeds together, then evaluate each seed's last policy as :func:`run_one` does (the seed exported
-    as a CartDQN model, ``evaluate_policy`` on the same final-evaluation env). The evaluations during training are
-    ``BatchedCartDQN``'s, every ``eval_freq`` steps, of all seeds at once: each on a fresh env reset with
-    ``seed + COMPARISON_EVAL_SEED_OFFSET`` (``run_one``'s ``EvalCallback`` keeps one such env going from evaluation to
-    evaluation). The seconds are the batch's: a seed's seconds to the threshold are the time all the seeds together
-    had trained by then (evaluations excluded).
+    Train the row's seeds together, then evaluate each seed's policy as :func:`run_one` does (the seed exported
+    as a CartDQN model, ``evaluate_policy`` on the same final-evaluation env), at each budget multiple. The evaluations
+    during training are ``BatchedCartDQN``'s, every ``eval_freq`` steps, of all seeds at once: each on a fresh env
+    reset with ``seed + COMPARISON_EVAL_SEED_OFFSET`` (``run_one``'s ``EvalCallback`` keeps one such env going from
+    evaluation to evaluation). The seconds, wall-clock and CPU, are the batch's: a seed's seconds to the threshold are
+    the time all the seeds together had trained by then (evaluations excluded).
 
     :param task: the row's runs
     :return: one result per seed, in the order of ``task.seeds`` (``batched_seeds`` holds the batch size); a crash
@@ -231,69 +209,83 @@ def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
     """
     th.set_num_threads(1)
     config = task.algorithm
+    steps = budget_steps(task.timesteps, task.budget_factors)
     results: list[dict[str, Any]] = [
         {"algorithm": config.name, "seed": seed, "env_id": task.env_id, "run_dir": run_dir, "batched_seeds": len(task.seeds)}
         for seed, run_dir in zip(task.seeds, task.run_dirs, strict=True)
     ]
-    curves: list[dict[str, list[float]]] = [_empty_curve() for _ in task.seeds]
+    records: list[dict[float, dict[str, Any]]] = [{} for _ in task.seeds]
+    curves: list[dict[str, list[float]]] = [empty_curve() for _ in task.seeds]
     learn_start = time.perf_counter()
     try:
         if config.n_envs != 1 or config.policy != "MlpPolicy" or config.env_kwargs:
             raise ValueError(f"{config.name}: the batched trainer runs MlpPolicy rows with one env and no env_kwargs")
-        batched = BatchedCartDQN(task.env_id, task.seeds, device=task.device, **config.kwargs)
+        batched = TimedBatchedCartDQN(task.env_id, task.seeds, device=task.device, **config.kwargs)
+
+        def evaluate_at(factor: float, step: int) -> None:
+            for index, seed in enumerate(task.seeds):
+                model = batched.to_cartdqn(index)
+                if task.save_model and factor == task.budget_factors[-1]:
+                    model.save(os.path.join(results[index]["run_dir"], "model"))
+                final = final_evaluation(model, task.env_id, seed, task.final_eval_episodes, task.solved_threshold)
+                records[index][factor] = budget_record(factor, step, batched.num_timesteps, final)
+
+        factor_at = dict(zip(steps, task.budget_factors, strict=True))
+        clock = TrainingClock()
+        batched.time_with(clock, BudgetEvaluations(steps[:-1], lambda step: evaluate_at(factor_at[step], step)))
         learn_start = time.perf_counter()
+        clock.start()
         batched.learn(
-            task.timesteps,
+            steps[-1],
             eval_freq=task.eval_freq,
             n_eval_episodes=task.eval_episodes,
             eval_seed_offset=COMPARISON_EVAL_SEED_OFFSET,
         )
         learn_seconds = time.perf_counter() - learn_start
-        train_seconds = learn_seconds - batched.eval_seconds
-        for index, (result, seed) in enumerate(zip(results, task.seeds, strict=True)):
+        timings = dict(
+            learn_seconds=learn_seconds,
+            train_seconds=clock.wall_seconds(),
+            train_cpu_seconds=clock.cpu_seconds(),
+            eval_seconds=clock.excluded_wall,
+            eval_cpu_seconds=clock.excluded_cpu,
+        )
+        for index, result in enumerate(results):
             os.makedirs(result["run_dir"], exist_ok=True)
             returns = [seed_returns[index] for _, seed_returns in batched.evaluations]
             curves[index] = {
                 "timesteps": [int(step) for step, _ in batched.evaluations],
-                "train_seconds": list(batched.evaluations_train_seconds),
+                "train_seconds": list(batched.evaluations_clock_seconds),
+                "train_cpu_seconds": list(batched.evaluations_clock_cpu_seconds),
                 "mean_return": [float(values.mean()) for values in returns],
                 "std_return": [float(values.std()) for values in returns],
             }
-            model = batched.to_cartdqn(index)
-            if task.save_model:
-                model.save(os.path.join(result["run_dir"], "model"))
-            timings = dict(learn_seconds=learn_seconds, train_seconds=train_seconds, eval_seconds=batched.eval_seconds)
-            result.update(finished_run(model, task.env_id, seed, task.final_eval_episodes, task.solved_threshold, timings))
+        evaluate_at(task.budget_factors[-1], steps[-1])
+        for result in results:
+            result.update(finished_run(batched.num_timesteps, timings))
     except Exception:
         error = traceback.format_exc()
         for result in results:
             if result.get("status") != "ok":
                 result.update(status="crashed", error=error, learn_seconds=time.perf_counter() - learn_start)
-    for result, curve in zip(results, curves, strict=True):
-        result["evaluations"] = curve
-        result.update(first_solved(curve, task.solved_threshold))
-        os.makedirs(result["run_dir"], exist_ok=True)
-        with open(os.path.join(result["run_dir"], "result.json"), "w") as file:
-            json.dump(result, file, indent=2)
+    for result, curve, seed_records in zip(results, curves, records, strict=True):
+        conclude(result, curve, seed_records, task.budget_factors, steps, task.solved_threshold)
+        _write_result(result)
     return results
-
-
-def _empty_curve() -> dict[str, list[float]]:
-    return {"timesteps": [], "train_seconds": [], "mean_return": [], "std_return": []}
 
 
 def evaluation_curve(callback: TimedEvalCallback | None) -> dict[str, list[float]]:
     """
     :param callback: the run's evaluation callback (None if the run crashed before creating it)
-    :return: env steps, training seconds, mean and std of the return at each evaluation
+    :return: env steps, training wall-clock and CPU seconds, mean and std of the return at each evaluation
     """
     if callback is None:
-        return _empty_curve()
+        return empty_curve()
     returns = [np.asarray(episode_returns, dtype=np.float64) for episode_returns in callback.evaluations_results]
     count = len(returns)  # an evaluation interrupted by a crash has a time but no returns
     return {
         "timesteps": [int(step) for step in callback.evaluations_timesteps[:count]],
         "train_seconds": callback.evaluations_train_seconds[:count],
+        "train_cpu_seconds": callback.evaluations_train_cpu_seconds[:count],
         "mean_return": [float(values.mean()) for values in returns],
         "std_return": [float(values.std()) for values in returns],
     }

@@ -1,0 +1,168 @@
+"""
+How the comparison times training: wall-clock and process CPU seconds, evaluations excluded from both, recorded at
+each evaluation; and the evaluations at each budget multiple during training (``--budget-factors``), excluded too.
+"""
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.callbacks import EvalCallback
+
+from sb3_cartdqn.batched.trainer import BatchedCartDQN
+from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET
+
+
+class TrainingClock:
+    """
+    Seconds spent training: wall-clock (``time.perf_counter``) and CPU of this process (``time.process_time``, every
+    thread's) since :meth:`start`, less the seconds spent inside :meth:`excluded` blocks (the evaluations). The
+    excluded blocks and the rest partition the time, so with one thread the CPU seconds are at most the wall seconds
+    of the same stretch; on a loaded machine the wall seconds grow and the CPU seconds do not.
+    """
+
+    def __init__(self) -> None:
+        self.start()
+
+    def start(self) -> None:
+        """Start (or restart) counting from now, with nothing excluded."""
+        self._wall_start, self._cpu_start = time.perf_counter(), time.process_time()
+        self.excluded_wall = 0.0
+        self.excluded_cpu = 0.0
+
+    @contextlib.contextmanager
+    def excluded(self) -> Iterator[None]:
+        """A block whose wall and CPU seconds do not count as training (an evaluation)."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.excluded_cpu += time.process_time() - cpu
+            self.excluded_wall += time.perf_counter() - wall
+
+    def wall_seconds(self) -> float:
+        """:return: wall-clock seconds since :meth:`start`, excluded blocks left out"""
+        return time.perf_counter() - self._wall_start - self.excluded_wall
+
+    def cpu_seconds(self) -> float:
+        """:return: this process's CPU seconds since :meth:`start`, excluded blocks left out"""
+        return time.process_time() - self._cpu_start - self.excluded_cpu
+
+
+class BudgetEvaluations:
+    """
+    The evaluations at the budget multiples during training: ``on_budget(step)`` once for each of ``steps``, at the
+    first env step at or after it, its time excluded from training on the clock.
+
+    :param steps: env steps at which to evaluate
+    :param on_budget: the evaluation (called with the step of ``steps``)
+    """
+
+    def __init__(self, steps: Sequence[int] = (), on_budget: Callable[[int], None] | None = None) -> None:
+        if steps and on_budget is None:
+            raise ValueError("budget steps need on_budget, the evaluation to run at them")
+        self._steps = sorted(steps)
+        self._on_budget = on_budget
+
+    def run_due(self, num_timesteps: int, clock: TrainingClock) -> float:
+        """
+        :param num_timesteps: the env steps trained so far
+        :param clock: the training's clock (the evaluations are excluded from it)
+        :return: the wall-clock seconds the evaluations took (0 if none was due)
+        """
+        start = time.perf_counter()
+        while self._steps and num_timesteps >= self._steps[0]:
+            step = self._steps.pop(0)
+            assert self._on_budget is not None
+            with clock.excluded():
+                self._on_budget(step)
+        return time.perf_counter() - start
+
+
+class TimedEvalCallback(EvalCallback):
+    """
+    SB3's ``EvalCallback`` that also records, at each evaluation, the wall-clock and the process CPU seconds spent
+    training so far (a :class:`TrainingClock` started with training, evaluations excluded), so that algorithms can be
+    compared against training time without the cost of the evaluation protocol itself. After each step it runs the
+    ``budgets`` that are due (the final evaluations at the budget multiples), excluded as well.
+
+    :param args: the arguments of ``EvalCallback``
+    :param budgets: the evaluations at the budget multiples
+    :param kwargs: the keyword arguments of ``EvalCallback``
+    """
+
+    def __init__(self, *args: Any, budgets: BudgetEvaluations | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clock = TrainingClock()
+        self.evaluations_train_seconds: list[float] = []
+        self.evaluations_train_cpu_seconds: list[float] = []
+        self.budgets = budgets or BudgetEvaluations()
+
+    def _on_training_start(self) -> None:
+        self.clock.start()
+
+    @property
+    def train_seconds(self) -> float:
+        """Wall-clock seconds since training started, evaluations excluded."""
+        return self.clock.wall_seconds()
+
+    @property
+    def train_cpu_seconds(self) -> float:
+        """CPU seconds of this process since training started, evaluations excluded."""
+        return self.clock.cpu_seconds()
+
+    @property
+    def eval_seconds(self) -> float:
+        """Wall-clock seconds spent in evaluations."""
+        return self.clock.excluded_wall
+
+    @property
+    def eval_cpu_seconds(self) -> float:
+        """CPU seconds spent in evaluations."""
+        return self.clock.excluded_cpu
+
+    def _on_step(self) -> bool:
+        if self.eval_freq > 0 and self.n_calls % self.eval_freq == 0:
+            self.evaluations_train_seconds.append(self.train_seconds)
+            self.evaluations_train_cpu_seconds.append(self.train_cpu_seconds)
+            with self.clock.excluded():
+                continue_training = super()._on_step()
+        else:
+            continue_training = super()._on_step()
+        self.budgets.run_due(self.num_timesteps, self.clock)
+        return continue_training
+
+
+class TimedBatchedCartDQN(BatchedCartDQN):
+    """
+    ``BatchedCartDQN`` timed as :class:`TimedEvalCallback` times one run: its evaluations run inside
+    ``clock.excluded()`` and record the clock's wall and CPU seconds (``evaluations_clock_seconds``,
+    ``evaluations_clock_cpu_seconds``: the whole batch's, since the seeds train together); after each env step it runs
+    the ``budgets`` that are due (before that step's gradient steps, as an SB3 callback's ``on_step`` does), excluded
+    too. Call :meth:`time_with` before ``learn``; it takes ``BatchedCartDQN``'s arguments.
+    """
+
+    clock: TrainingClock
+
+    def time_with(self, clock: TrainingClock, budgets: BudgetEvaluations | None = None) -> None:
+        """
+        :param clock: the clock of the batch's training (start it when training starts)
+        :param budgets: the evaluations at the budget multiples (env steps per seed)
+        """
+        self.clock = clock
+        self.evaluations_clock_seconds: list[float] = []
+        self.evaluations_clock_cpu_seconds: list[float] = []
+        self.budgets = budgets or BudgetEvaluations()
+
+    def evaluate(self, n_eval_episodes: int = 10, seed_offset: int = EVAL_SEED_OFFSET) -> np.ndarray:
+        self.evaluations_clock_seconds.append(self.clock.wall_seconds())
+        self.evaluations_clock_cpu_seconds.append(self.clock.cpu_seconds())
+        with self.clock.excluded():
+            return super().evaluate(n_eval_episodes, seed_offset)
+
+    def _collect_step(self) -> None:
+        super()._collect_step()
+        # an evaluation: the trainer's own seconds (evaluations_train_seconds) exclude it too
+        self.eval_seconds += self.budgets.run_due(self.num_timesteps, self.clock)
