@@ -202,6 +202,21 @@ def test_model_zip_tensor_bomb_is_refused_by_its_compression_ratio(honest, tmp_p
     assert "'policy.pth'" in str(error.value) and "zip bomb" in str(error.value) and MAX_FILE_BYTES_ENV_VAR in str(error.value)
 
 
+def test_model_zip_tensor_entry_larger_than_its_pickle_declares(honest, tmp_path):
+    folder, _ = honest
+    inner = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(dict(_entries(folder / "model.zip"))["policy.pth"])) as honest_policy:
+        with zipfile.ZipFile(inner, "w") as padded:  # the same records, and 8 MiB more that no storage names
+            for name in honest_policy.namelist():
+                padded.writestr(name, honest_policy.read(name))
+            padded.writestr("policy/data/padding", bytes(8 << 20))
+    path = _model_with(honest, tmp_path, replace={"policy.pth": _deflated("policy.pth", inner.getvalue())})
+    declared = r"'policy.pth' declares \d+ bytes uncompressed, beyond the limit of \d+ bytes for a PyTorch archive whose"
+    with pytest.raises(FileLimitError, match=declared + " pickle declares tensors") as error:
+        CartDQN.load(path)
+    assert str(path) in str(error.value)
+
+
 def test_unreferenced_huge_entries_are_never_inflated(honest, tmp_path):
     folder, model = honest
     junk = ("notes.bin", _zeros(3 * 1024), zipfile.ZIP_DEFLATED, 3 * GiB, 0, 0)

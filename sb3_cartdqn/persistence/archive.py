@@ -36,8 +36,10 @@ from sb3_cartdqn.persistence.trust import ModelFileError
 STORED_ONLY = (zipfile.ZIP_STORED,)
 STORED_OR_DEFLATED = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _METHOD_NAMES = {0: "stored", 8: "deflated", 9: "deflate64", 12: "bzip2", 14: "lzma", 93: "zstandard", 99: "AES"}
-_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
-_LOCAL_MAGIC = b"PK\x03\x04"
+#: A zip entry's local header (its fields: signature, versions, flags, method, time, date, CRC, sizes, name and
+#: extra lengths), and its signature
+LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+LOCAL_MAGIC = b"PK\x03\x04"
 _ENCRYPTED = 0x1
 _UTF8_NAME = 0x800
 _CHUNK = 1 << 20
@@ -153,15 +155,7 @@ class ZipEntries:
         :raises ModelFileError: if it is corrupt
         """
         info = self.check(entry, limit, what)
-        self.file.seek(info.header_offset)
-        header = self.file.read(_LOCAL_HEADER.size)
-        if len(header) != _LOCAL_HEADER.size or not header.startswith(_LOCAL_MAGIC):
-            raise self._error(entry, "has no local header where the directory says: the file is corrupt.")
-        fields = _LOCAL_HEADER.unpack(header)
-        local_name = self.file.read(fields[10]).decode("utf-8" if fields[3] & _UTF8_NAME else "cp437", "replace")
-        if local_name != info.orig_filename:
-            raise self._error(entry, "has another name in its local header: the file is corrupt.")
-        self.file.seek(fields[11], io.SEEK_CUR)
+        self._seek_data(entry, info)
         content = np.empty(info.file_size, dtype=np.uint8)  # not zeroed: every byte is written below
         if info.compress_type == zipfile.ZIP_STORED:
             crc = self._copy(entry, content.data)
@@ -173,6 +167,34 @@ class ZipEntries:
             self.budget -= info.file_size
         return content
 
+    def head(self, entry: str, size: int) -> bytes:
+        """
+        :param entry: an entry :meth:`check` passed
+        :param size: how many bytes to read
+        :return: its first ``size`` bytes (all of it if shorter), inflating no more than that; not checksummed
+        :raises ModelFileError: if it is corrupt
+        """
+        info = self.entries[entry]
+        self._seek_data(entry, info)
+        content = np.empty(min(size, info.file_size), dtype=np.uint8)
+        if info.compress_type == zipfile.ZIP_STORED:
+            self._copy(entry, content.data)
+        else:
+            self._inflate(entry, info, content.data, partial=True)
+        return content.tobytes()
+
+    def _seek_data(self, entry: str, info: zipfile.ZipInfo) -> None:
+        """Move the file to the entry's data, past its local header (checked against the directory)."""
+        self.file.seek(info.header_offset)
+        header = self.file.read(LOCAL_HEADER.size)
+        if len(header) != LOCAL_HEADER.size or not header.startswith(LOCAL_MAGIC):
+            raise self._error(entry, "has no local header where the directory says: the file is corrupt.")
+        fields = LOCAL_HEADER.unpack(header)
+        local_name = self.file.read(fields[10]).decode("utf-8" if fields[3] & _UTF8_NAME else "cp437", "replace")
+        if local_name != info.orig_filename:
+            raise self._error(entry, "has another name in its local header: the file is corrupt.")
+        self.file.seek(fields[11], io.SEEK_CUR)
+
     def _copy(self, entry: str, out: memoryview) -> int:
         """Read a stored entry into ``out`` in cache-sized chunks, each checksummed while it is in the cache."""
         crc, reader = 0, cast(io.BufferedIOBase, self.file)
@@ -183,11 +205,14 @@ class ZipEntries:
             crc = zlib.crc32(part, crc)
         return crc
 
-    def _inflate(self, entry: str, info: zipfile.ZipInfo, out: memoryview) -> int:
-        """Inflate a deflated entry into ``out`` (its declared size), refusing it as soon as it inflates beyond."""
+    def _inflate(self, entry: str, info: zipfile.ZipInfo, out: memoryview, partial: bool = False) -> int:
+        """
+        Inflate a deflated entry into ``out`` (its declared size), refusing it as soon as it inflates beyond;
+        ``partial``: only its first ``len(out)`` bytes.
+        """
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         position, left, pending, crc = 0, info.compress_size, b"", 0
-        while not inflater.eof:
+        while not inflater.eof and not (partial and position == len(out)):
             if not pending:
                 if left == 0:
                     break
@@ -197,7 +222,7 @@ class ZipEntries:
                 left -= len(pending)
             room = len(out) - position
             try:
-                chunk = inflater.decompress(pending, room + 1)
+                chunk = inflater.decompress(pending, room if partial else room + 1)
             except zlib.error as error:
                 raise self._error(entry, f"is corrupt ({error}).") from None
             pending = inflater.unconsumed_tail
@@ -209,7 +234,7 @@ class ZipEntries:
             out[position : position + len(chunk)] = chunk
             crc = zlib.crc32(chunk, crc)
             position += len(chunk)
-        if not inflater.eof or position != len(out):
+        if position != len(out) or not (inflater.eof or partial):
             raise self._error(entry, "is truncated: the file is corrupt.")
         return crc
 
@@ -246,30 +271,3 @@ def npy_array(content: np.ndarray, name: str, entry: str, loader: str) -> np.nda
     if count * dtype.itemsize == 0:
         return np.zeros(shape, dtype=dtype)
     return content[offset:].view(dtype).reshape(shape, order="F" if fortran else "C")
-
-
-def check_torch_archive(content: bytes | np.ndarray, name: str, loader: str) -> None:
-    """
-    Check a file ``th.save`` wrote (a ``.pth`` file, or a ``.pth`` entry of a model zip) before ``th.load`` reads it:
-    a zip archive whose entries are all stored (``th.save`` never compresses: reading it takes no more memory than
-    its size), none held twice, none ending beyond the archive.
-
-    :param content: its bytes
-    :param name: the file (and entry), for messages
-    :param loader: the function loading, for messages
-    :raises ModelFileError: if it is not such an archive (PyTorch's legacy format, not written since PyTorch 1.6,
-        included)
-    """
-    if bytes(content[:4]) != _LOCAL_MAGIC:
-        raise ModelFileError(
-            f"{loader}: {name} was not loaded: it is not a zip archive as th.save writes it (the format of every "
-            "PyTorch since 1.6): the file is truncated, corrupt, or in PyTorch's legacy format (load and save it "
-            "again with PyTorch)."
-        )
-    try:
-        archive = ZipEntries(io.BytesIO(content if isinstance(content, bytes) else content.data), name, loader, STORED_ONLY)
-    except zipfile.BadZipFile as error:
-        raise ModelFileError(
-            f"{loader}: {name} is not a complete PyTorch archive ({error}): it is truncated or corrupt."
-        ) from error
-    archive.check_total((entry, len(content), "an entry of a PyTorch archive of this size") for entry in archive.names())

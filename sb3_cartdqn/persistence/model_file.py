@@ -16,9 +16,10 @@ from stable_baselines3.common import base_class as sb3_base_class
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.save_util import recursive_getattr
 
-from sb3_cartdqn.persistence.archive import ZipEntries, check_torch_archive
+from sb3_cartdqn.persistence.archive import ZipEntries
 from sb3_cartdqn.persistence.fields import decode_fields, encode_fields
 from sb3_cartdqn.persistence.limits import DATA_ENTRY_BYTES, SMALL_ENTRY_BYTES, parse_json
+from sb3_cartdqn.persistence.torch_archive import PICKLE_HEAD_BYTES, check_torch_archive, declared_archive_bytes
 from sb3_cartdqn.persistence.trust import ModelFileError
 
 #: Entries every SB3 model zip holds (``save_to_zip_file``); CartDQN stores its network and optimizer as state dicts.
@@ -175,8 +176,8 @@ def check_model_entries(archive: ZipEntries) -> None:
     """
     Check every entry of a model zip that SB3's ``load_from_zip_file`` will read (every ``.pth`` entry, and
     ``system_info.txt``) before it reads them: each one CartDQN writes, within its bound, inflating to exactly its
-    declared size (the ``.pth`` ones stored PyTorch archives: :func:`~sb3_cartdqn.persistence.archive.check_torch_archive`).
-    Entries SB3 does not read are never inflated.
+    declared size (the ``.pth`` ones no larger than the storages their pickle declares allow, and stored PyTorch
+    archives: :mod:`sb3_cartdqn.persistence.torch_archive`). Entries SB3 does not read are never inflated.
 
     :param archive: the model zip
     :raises ModelFileError: naming the file, the entry and the limit
@@ -188,16 +189,19 @@ def check_model_entries(archive: ZipEntries) -> None:
             f"CartDQN.load: {archive.name} was not loaded: its entry {unknown[0][:200]!r} is not one CartDQN writes "
             f"({', '.join(TENSOR_ENTRIES)}), and Stable-Baselines3 would load every .pth entry as parameters."
         )
-    # policy.pth is bounded by the global cap and the compression ratio; its optimizer holds at most 3 tensors per
-    # parameter (AMSGrad's), and CartDQN saves no PyTorch variables
-    policy = archive.check("policy.pth", sys.maxsize, "a policy")
-    bounds = {
-        "policy.pth": (policy.file_size, "a policy"),
-        "policy.optimizer.pth": (4 * policy.file_size + SMALL_ENTRY_BYTES, "the optimizer of a policy of this size"),
-        "pytorch_variables.pth": (SMALL_ENTRY_BYTES, "CartDQN's PyTorch variables (it saves none)"),
-    }
-    for entry in tensors:
-        limit, what = bounds[entry]
+    # Each .pth entry is bounded by the storages its own pickle declares (read from its first bytes, nothing
+    # unpickled); where that cannot be read: policy.pth by the global cap and the compression ratio, its optimizer
+    # by 3 tensors per parameter (AMSGrad's), the PyTorch variables (CartDQN saves none) by a small bound
+    fallbacks = {"policy.pth": sys.maxsize, "pytorch_variables.pth": SMALL_ENTRY_BYTES}
+    for entry in sorted(tensors, key=TENSOR_ENTRIES.index):
+        archive.check(entry, sys.maxsize, "a PyTorch archive")  # the global cap and the compression ratio
+        declared = declared_archive_bytes(archive.head(entry, PICKLE_HEAD_BYTES))
+        if declared is not None:
+            limit, what = declared, f"a PyTorch archive whose pickle declares tensors of at most {declared} bytes"
+        else:
+            policy = archive.entries["policy.pth"].file_size
+            limit = fallbacks.get(entry, 4 * policy + SMALL_ENTRY_BYTES)
+            what = "the optimizer of a policy of this size" if entry == "policy.optimizer.pth" else entry
         check_torch_archive(archive.read(entry, limit, what), f"{archive.name} (entry {entry!r})", archive.loader)
     if SYSTEM_INFO in archive:
         archive.read(SYSTEM_INFO, SMALL_ENTRY_BYTES, "the system information")

@@ -14,9 +14,9 @@ import torch as th
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.utils import ConstantSchedule, get_device
 
-from sb3_cartdqn.persistence.archive import check_torch_archive
 from sb3_cartdqn.persistence.fields import decode_fields, encode_fields
 from sb3_cartdqn.persistence.limits import DATA_ENTRY_BYTES, parse_json
+from sb3_cartdqn.persistence.torch_archive import check_torch_archive
 from sb3_cartdqn.persistence.trust import ModelFileError, code_trusted, refuse
 
 
