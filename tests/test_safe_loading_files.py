@@ -399,6 +399,23 @@ def test_policy_file_paths(honest, tmp_path, case):
     assert str(path) in str(error.value)
 
 
+def test_policy_file_with_a_duplicated_record(honest, tmp_path, marker):
+    folder, _ = honest
+    path = tmp_path / "policy.pth"
+    with zipfile.ZipFile(folder / "policy.pth") as honest_file, zipfile.ZipFile(path, "w") as crafted:
+        names = honest_file.namelist()
+        for name in names:
+            crafted.writestr(name, honest_file.read(name))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns about the duplicate, and writes it
+            crafted.writestr(names[0], pickle.dumps(_Payload(marker)))  # a second data.pkl
+    for trust_code in (None, True):
+        with pytest.raises(ModelFileError, match=rf"holds the entry {names[0]!r} more than once") as error:
+            CartDQNPolicy.load(str(path), trust_code=trust_code)
+        assert str(path) in str(error.value)
+    assert not marker.exists()
+
+
 def test_policy_file_round_trip(honest):
     folder, model = honest
     loaded = CartDQNPolicy.load(str(folder / "policy.pth"))
