@@ -48,7 +48,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(th|torch|np|numpy|nn|gym|gymnasium|spaces|stable_baselines3|sb3_contrib|rl_zoo3|optuna|pandas|"
      r"pd|argparse|pathlib|os|io|collections|contextlib|importlib|typing|types|multiprocessing|concurrent|huggingface_hub|"
-     r"huggingface_sb3|matplotlib|yaml)\b.*"),
+     r"huggingface_sb3|matplotlib|yaml|zipfile)\b.*"),
     (r"py:.*", r"(GymEnv|VecEnv|BaseCallback|MaybeCallback|Schedule|TrainFreq|ReplayBuffer|DictReplayBuffer|"
      r"NStepReplayBuffer|BaseAlgorithm|OffPolicyAlgorithm|BasePolicy|DQNPolicy|QNetwork|BaseFeaturesExtractor|"
      r"ExperimentManager|Logger|Tensor|ndarray|Module|Optimizer|Trial|Study|Path|PathLike|TextIO|BinaryIO|Any|"

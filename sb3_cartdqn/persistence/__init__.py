@@ -3,6 +3,9 @@ Everything about files: how CartDQN and ``BatchedCartDQN`` write models, replay 
 data, and read them back without running code from the file unless the caller opts in.
 
 - :mod:`~sb3_cartdqn.persistence.trust`: the one opt-in to run code stored in a file, and the errors loaders raise
+- :mod:`~sb3_cartdqn.persistence.limits`: the size and depth limits of every loader, ``CARTDQN_MAX_FILE_BYTES``
+- :mod:`~sb3_cartdqn.persistence.archive`: zip archives (model zips, npz, ``.pth``) read without trusting their directory
+- :mod:`~sb3_cartdqn.persistence.torch_archive`: PyTorch's ``.pth`` archives checked, and bounded by the tensors they declare
 - :mod:`~sb3_cartdqn.persistence.codec`: Python values as JSON data and back; the allow-list of classes files may name
 - :mod:`~sb3_cartdqn.persistence.atomic`: crash-safe writes of a file or a folder (temporary sibling, fsync, rename)
 - :mod:`~sb3_cartdqn.persistence.data_file`: data-only ``.npz`` files (a JSON header and arrays), pickles only opted in

@@ -13,9 +13,10 @@ A checkpoint is one folder, ``<save_path>/<name_prefix>_<num_timesteps>_steps/``
 - ``envs.pkl``: only with ``save_env_state="pickle"``: the envs themselves, pickled, for envs that keep their state
   outside data attributes (loading it needs the opt-in, ``trust_code=True``).
 
-Every file but ``envs.pkl`` is data (``np.load(allow_pickle=False)`` reads the ``.npz`` files), and
+Every file but ``envs.pkl`` is data (the ``.npz`` files are read by :mod:`sb3_cartdqn.persistence.data_file`), and
 :func:`load_checkpoint` runs no code from a checkpoint unless the caller opts in (``trust_code=True`` or
-``TRUST_REMOTE_CODE=True``); checkpoints written by earlier versions (``*.pkl`` files) load with the opt-in.
+``TRUST_REMOTE_CODE=True``): no field of ``state.npz`` is unpickled without it, whatever its name; checkpoints
+written by earlier versions (``*.pkl`` files) load with the opt-in.
 
 The folder is written under a hidden temporary name and renamed into place once every file is on disk
 (:func:`sb3_cartdqn.persistence.atomic.atomic_folder`, which ``BatchedCartDQN.save_checkpoint`` uses too), so a
@@ -267,7 +268,12 @@ def _read_state(checkpoint: pathlib.Path, trust_code: bool) -> dict[str, Any]:
 
 
 def _read_pickled_envs(checkpoint: pathlib.Path, state: dict[str, Any], trust_code: bool) -> list[Any] | None:
+    """The pickled envs: ``envs.pkl``, or those a ``state.pkl`` of an earlier version held; only with the opt-in."""
     pickled = state.get("env_pickle")
+    if pickled is not None and not trust_code:
+        # Only an earlier version's state.pkl (read with the opt-in) holds them: a data file that has the field is
+        # crafted, and no field of it is unpickled, whatever its name
+        raise refuse("load_checkpoint", str(checkpoint / STATE_FILE), "its field 'env_pickle' holds a pickle")
     if (checkpoint / ENVS_FILE).is_file():
         if not trust_code:
             raise refuse(

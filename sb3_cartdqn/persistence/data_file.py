@@ -1,6 +1,9 @@
 """
-Data-only files: an ``.npz`` archive (read with ``np.load(allow_pickle=False)``) holding a JSON header and the
-arrays, for replay buffers, checkpoint state and ``VecNormalize`` statistics.
+Data-only files: an ``.npz`` archive (as ``np.savez`` writes it) holding a JSON header and the arrays, for replay
+buffers, checkpoint state and ``VecNormalize`` statistics, read without ``np.load``: through
+:class:`~sb3_cartdqn.persistence.archive.ZipEntries` (no duplicated names, stored entries only, so that reading never
+takes more memory than the file's size; the global cap), the header parsed with its depth limited, then only the
+arrays the header refers to, each of exactly the size its ``.npy`` header declares, object arrays refused.
 
 The header entry holds ``{"kind": ..., "format": ..., "value": ...}``, the value written with
 :mod:`sb3_cartdqn.persistence.codec` and its arrays set aside as entries of their own (``array_<n>``), stored
@@ -17,7 +20,9 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from sb3_cartdqn.persistence.codec import UntrustedClass, decode, encode
+from sb3_cartdqn.persistence.archive import STORED_ONLY, ZipEntries, npy_array
+from sb3_cartdqn.persistence.codec import TAG, UntrustedClass, decode, encode
+from sb3_cartdqn.persistence.limits import DATA_ENTRY_BYTES, parse_json
 from sb3_cartdqn.persistence.trust import ModelFileError, looks_like_pickle, refuse
 
 #: The npz entry holding the JSON header
@@ -41,23 +46,50 @@ def write_data_file(file: BinaryIO, kind: str, value: dict[str, Any]) -> None:
     np.savez(file, **{HEADER: np.frombuffer(header.encode(), dtype=np.uint8)}, **entries)  # type: ignore[arg-type]
 
 
+def _referenced_entries(value: Any) -> set[str]:
+    """The array entries a header's value refers to (``{":data:": "npz", "entry": ...}``): the only ones read."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if item.get(TAG) == "npz" and isinstance(item.get("entry"), str):
+                found.add(item["entry"])
+            stack.extend(item.values())
+    return found
+
+
 def _read_npz(file: BinaryIO, kind: str, name: str, loader: str, trust_code: bool) -> dict[str, Any]:
-    with np.load(file, allow_pickle=False) as archive:
-        if HEADER not in archive.files:
-            raise ModelFileError(f"{loader}: {name} is an npz archive but was not written by sb3-cartdqn (no {HEADER!r}).")
-        header = json.loads(archive[HEADER].tobytes().decode())
-        if not isinstance(header, dict) or header.get("kind") != kind:
-            found = header.get("kind") if isinstance(header, dict) else None
-            raise ModelFileError(f"{loader}: {name} holds {found!r}, not {kind!r}: pass the right file.")
-        if header.get("format") != FORMAT:
-            raise ModelFileError(
-                f"{loader}: {name} has format {header.get('format')!r}; this version of sb3-cartdqn reads {FORMAT}: "
-                "upgrade sb3-cartdqn."
-            )
-        try:
-            value = decode(header["value"], trust_code, {entry: archive[entry] for entry in archive.files})
-        except UntrustedClass as error:
-            raise refuse(loader, name, f"it {error}") from None
+    archive = ZipEntries(file, name, loader, STORED_ONLY)
+    header_entry = f"{HEADER}.npy"
+    if header_entry not in archive:
+        raise ModelFileError(f"{loader}: {name} is an npz archive but was not written by sb3-cartdqn (no {HEADER!r}).")
+    content = npy_array(archive.read(header_entry, DATA_ENTRY_BYTES, "a data file's header"), name, HEADER, loader)
+    header = parse_json(content.tobytes(), name, header_entry, loader)
+    if not isinstance(header, dict) or header.get("kind") != kind:
+        found = header.get("kind") if isinstance(header, dict) else None
+        raise ModelFileError(f"{loader}: {name} holds {found!r}, not {kind!r}: pass the right file.")
+    if header.get("format") != FORMAT:
+        raise ModelFileError(
+            f"{loader}: {name} has format {header.get('format')!r}; this version of sb3-cartdqn reads {FORMAT}: "
+            "upgrade sb3-cartdqn."
+        )
+    referenced = sorted(_referenced_entries(header.get("value")))
+    missing = [entry for entry in referenced if f"{entry}.npy" not in archive]
+    if missing:
+        raise ValueError(f"no array {missing[0][:200]!r}")
+    # Every array is checked against the global cap before any is read; entries no field refers to are never read
+    entries = [(f"{entry}.npy", archive.size, "an array stored in a file of this size") for entry in referenced]
+    archive.check_total(entries)
+    arrays = {
+        entry: npy_array(archive.read(*read), name, entry, loader) for entry, read in zip(referenced, entries, strict=True)
+    }
+    try:
+        value = decode(header["value"], trust_code, arrays)
+    except UntrustedClass as error:
+        raise refuse(loader, name, f"it {error}") from None
     if not isinstance(value, dict):
         raise ModelFileError(f"{loader}: {name} holds {type(value).__name__}, not the fields of a {kind}.")
     return value

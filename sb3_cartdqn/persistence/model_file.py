@@ -5,8 +5,8 @@ loads it, and the ``check_*`` functions and :func:`tensor_entry_error` name the 
 """
 
 import io
-import json
 import pathlib
+import sys
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -16,11 +16,18 @@ from stable_baselines3.common import base_class as sb3_base_class
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.save_util import recursive_getattr
 
+from sb3_cartdqn.persistence.archive import ZipEntries
 from sb3_cartdqn.persistence.fields import decode_fields, encode_fields
+from sb3_cartdqn.persistence.limits import DATA_ENTRY_BYTES, SMALL_ENTRY_BYTES, parse_json
+from sb3_cartdqn.persistence.torch_archive import PICKLE_HEAD_BYTES, check_torch_archive, declared_archive_bytes
 from sb3_cartdqn.persistence.trust import ModelFileError
 
 #: Entries every SB3 model zip holds (``save_to_zip_file``); CartDQN stores its network and optimizer as state dicts.
 MODEL_ENTRIES = ("data", "policy.pth", "policy.optimizer.pth")
+#: The ``.pth`` entries a CartDQN model zip may hold (SB3 loads every ``.pth`` entry; any other is refused)
+TENSOR_ENTRIES = ("policy.pth", "policy.optimizer.pth", "pytorch_variables.pth")
+#: The entry SB3 prints with ``print_system_info=True``
+SYSTEM_INFO = "system_info.txt"
 #: Attributes only a CartDQN model saves: their absence means another algorithm wrote the file.
 CARTDQN_KEYS = ("exploration_decay", "exploration_initial_eps", "clip_grad_value")
 #: Where the algorithms of the SB3 ecosystem keep their policies, to name the class that can load a foreign file.
@@ -135,25 +142,20 @@ def read_model_data(
             path.seek(start)  # type: ignore[union-attr]
     name = name or described
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            missing = [entry for entry in MODEL_ENTRIES if entry not in archive.namelist()]
-            if missing and min((info.header_offset for info in archive.infolist()), default=0) > 0:
-                # The zip directory found is not at the start of the file: a truncated model whose end now falls
-                # inside an embedded archive (the .pth entries are zips themselves)
-                raise zipfile.BadZipFile("its own zip directory is missing")
-            if missing:
-                raise ModelFileError(
-                    f"CartDQN.load: {name} is a zip file but not a Stable-Baselines3 model: it has no {missing} "
-                    f"(it holds {sorted(archive.namelist())[:6]}). Pass the .zip written by model.save(); replay "
-                    "buffers (.pkl) load with model.load_replay_buffer()."
-                )
-            corrupt = archive.testzip()  # CRC of every entry
-            if corrupt is not None:
-                raise ModelFileError(
-                    f"CartDQN.load: {name} is corrupt: the checksum of its entry {corrupt!r} does not match. "
-                    "Load an earlier checkpoint or save the model again."
-                )
-            fields = json.loads(archive.read("data").decode())
+        archive = ZipEntries(io.BytesIO(content), name, "CartDQN.load")
+        missing = [entry for entry in MODEL_ENTRIES if entry not in archive]
+        if missing and min((info.header_offset for info in archive.entries.values()), default=0) > 0:
+            # The zip directory found is not at the start of the file: a truncated model whose end now falls
+            # inside an embedded archive (the .pth entries are zips themselves)
+            raise zipfile.BadZipFile("its own zip directory is missing")
+        if missing:
+            raise ModelFileError(
+                f"CartDQN.load: {name} is a zip file but not a Stable-Baselines3 model: it has no {missing} "
+                f"(it holds {sorted(archive.names())[:6]}). Pass the .zip written by model.save(); replay "
+                "buffers (.pkl) load with model.load_replay_buffer()."
+            )
+        data = archive.read("data", DATA_ENTRY_BYTES, "a model's data entry").tobytes()
+        fields = parse_json(data, name, "data", "CartDQN.load")
     except zipfile.BadZipFile as error:
         raise ModelFileError(
             f"CartDQN.load: {name} is not a complete model zip ({error}): it is truncated (e.g. a save that was killed "
@@ -166,7 +168,43 @@ def read_model_data(
         raise ModelFileError(f"CartDQN.load: {name} has an unreadable 'data' entry ({error}): the file is corrupt.") from error
     if isinstance(fields, dict):
         check_saved_by_cartdqn(name, fields)
+    check_model_entries(archive)
     return decode_fields(fields, name, "CartDQN.load", custom_objects, trust_code)
+
+
+def check_model_entries(archive: ZipEntries) -> None:
+    """
+    Check every entry of a model zip that SB3's ``load_from_zip_file`` will read (every ``.pth`` entry, and
+    ``system_info.txt``) before it reads them: each one CartDQN writes, within its bound, inflating to exactly its
+    declared size (the ``.pth`` ones no larger than the storages their pickle declares allow, and stored PyTorch
+    archives: :mod:`sb3_cartdqn.persistence.torch_archive`). Entries SB3 does not read are never inflated.
+
+    :param archive: the model zip
+    :raises ModelFileError: naming the file, the entry and the limit
+    """
+    tensors = [entry for entry in archive.names() if pathlib.PurePosixPath(entry).suffix == ".pth"]
+    unknown = [entry for entry in tensors if entry not in TENSOR_ENTRIES]
+    if unknown:
+        raise ModelFileError(
+            f"CartDQN.load: {archive.name} was not loaded: its entry {unknown[0][:200]!r} is not one CartDQN writes "
+            f"({', '.join(TENSOR_ENTRIES)}), and Stable-Baselines3 would load every .pth entry as parameters."
+        )
+    # Each .pth entry is bounded by the storages its own pickle declares (read from its first bytes, nothing
+    # unpickled); where that cannot be read: policy.pth by the global cap and the compression ratio, its optimizer
+    # by 3 tensors per parameter (AMSGrad's), the PyTorch variables (CartDQN saves none) by a small bound
+    fallbacks = {"policy.pth": sys.maxsize, "pytorch_variables.pth": SMALL_ENTRY_BYTES}
+    for entry in sorted(tensors, key=TENSOR_ENTRIES.index):
+        archive.check(entry, sys.maxsize, "a PyTorch archive")  # the global cap and the compression ratio
+        declared = declared_archive_bytes(archive.head(entry, PICKLE_HEAD_BYTES))
+        if declared is not None:
+            limit, what = declared, f"a PyTorch archive whose pickle declares tensors of at most {declared} bytes"
+        else:
+            policy = archive.entries["policy.pth"].file_size
+            limit = fallbacks.get(entry, 4 * policy + SMALL_ENTRY_BYTES)
+            what = "the optimizer of a policy of this size" if entry == "policy.optimizer.pth" else entry
+        check_torch_archive(archive.read(entry, limit, what), f"{archive.name} (entry {entry!r})", archive.loader)
+    if SYSTEM_INFO in archive:
+        archive.read(SYSTEM_INFO, SMALL_ENTRY_BYTES, "the system information")
 
 
 def _policy_module(policy_class: Any) -> tuple[str | None, str]:
