@@ -20,7 +20,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
 from sb3_cartdqn.persistence.codec import NotData, class_name, encode
 from sb3_cartdqn.persistence.data_file import open_data_file, write_data_file
-from sb3_cartdqn.persistence.trust import ModelFileError
+from sb3_cartdqn.persistence.trust import ModelFileError, shorten
 
 #: What a VecNormalize statistics file holds (its header's ``kind``)
 VECNORMALIZE_KIND = "VecNormalize statistics"
@@ -215,4 +215,4 @@ def read_vecnormalize_statistics(
     try:
         return _rms(loaded["obs_rms"]), _rms(loaded["ret_rms"])  # type: ignore[return-value]
     except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"load_checkpoint: {path} holds malformed VecNormalize statistics ({error}).") from error
+        raise ModelFileError(f"load_checkpoint: {path} holds malformed VecNormalize statistics ({shorten(error)}).") from error
