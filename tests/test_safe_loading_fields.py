@@ -21,6 +21,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_cartdqn import CartDQN
+from sb3_cartdqn.cartdqn.policies import CartDQNPolicy
 from sb3_cartdqn.common.checks import (
     MAX_BUFFER_BYTES,
     MAX_NETWORK_PARAMETERS,
@@ -189,6 +190,10 @@ def test_state_dict_entry_names(trained, tmp_path, entry):
         with pytest.raises(ModelFileError, match="not among the state dicts") as error:
             CartDQN.load(path, trust_code=trust_code)
         assert f"its entry {entry!r}" in str(error.value)
+    # set_parameters reads the same entries
+    with pytest.raises(ModelFileError, match=f"its entry {entry!r}"):
+        model.set_parameters(path)
+    model.set_parameters(trained[0] / "model.zip")
 
 
 # Item 7: bad values are refused at load with a clear error, before anything is allocated
@@ -349,3 +354,32 @@ def test_replay_buffer_arrays_that_do_not_fit_the_spaces(trained, tmp_path, key,
     loaded = CartDQN.load(folder / "model.zip")
     with pytest.raises(ModelFileError, match=f"its {key} are {array.dtype} of shape"):
         loaded.load_replay_buffer(path)
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"net_arch": [10**9]}, "net_arch[i]=1000000000"),
+        ({"action_space": encode(spaces.Discrete(10**12))}, "action_space.n=1000000000000"),
+        ({"observation_space": encode(spaces.MultiBinary(10**12))}, "observation_space.shape="),
+        ({"device": "cuda:7"}, "'device' are not arguments of CartDQNPolicy"),
+    ],
+)
+def test_policy_file_bad_value(trained, tmp_path, changes, expected):
+    _, model = trained
+    model.policy.save(tmp_path / "policy.pth")
+    saved = th.load(tmp_path / "policy.pth", weights_only=True)
+    saved["data_json"] = json.dumps({**json.loads(saved["data_json"]), **changes})
+    th.save(saved, tmp_path / "crafted.pth")
+    with pytest.raises(ModelFileError, match="bad value") as error:
+        CartDQNPolicy.load(tmp_path / "crafted.pth")
+    assert expected in str(error.value) and "crafted.pth" in str(error.value)
+
+
+def test_models_rl_zoo_saves_again_still_load(trained, tmp_path):
+    """RL Zoo loads a model to evaluate it with learning_rate=0.0 and buffer_size=1, and push_to_hub saves it so."""
+    folder, _ = trained
+    model = CartDQN.load(folder / "model.zip", custom_objects={"learning_rate": 0.0}, buffer_size=1)
+    model.save(tmp_path / "again.zip")
+    loaded = CartDQN.load(tmp_path / "again.zip")
+    assert loaded.learning_rate == 0.0 and loaded.buffer_size == 1 and loaded.batch_size == 32

@@ -255,6 +255,31 @@ class CheckedOffPolicyAlgorithm(OffPolicyAlgorithm):
         buffer.device = self.device
         self.replay_buffer = buffer
 
+    def set_parameters(
+        self,
+        load_path_or_dict: str | pathlib.Path | io.BufferedIOBase | dict[str, Any],
+        exact_match: bool = True,
+        device: th.device | str = "auto",
+    ) -> None:
+        """
+        SB3's ``set_parameters``; from a model file, only after checking that its ``.pth`` entries name state dicts
+        the algorithm saves (SB3 applies each entry's name as an attribute path of the model).
+
+        :param load_path_or_dict: a model zip (path or file-like), or state dicts by name (see ``get_parameters``)
+        :param exact_match: require every state dict, and every tensor of each
+        :param device: where to put the tensors
+        """
+        if isinstance(load_path_or_dict, dict):
+            super().set_parameters(load_path_or_dict, exact_match, device)
+            return
+        name, content = read_model_file(load_path_or_dict)
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                check_tensor_names(name, archive, *self._get_torch_save_params())
+        except zipfile.BadZipFile:
+            pass  # SB3's error names it: "the file ... wasn't a zip-file"
+        super().set_parameters(io.BytesIO(content), exact_match, device)  # type: ignore[arg-type]
+
     @classmethod
     def load(  # type: ignore[override]
         cls: type[SelfCheckedAlgorithm],

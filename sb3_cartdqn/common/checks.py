@@ -57,6 +57,7 @@ def check_hyperparameters(
     clip_grad_value: float | None,
     double_q: bool = TUTORIAL.double_q,
     n_steps: int = TUTORIAL.n_steps,
+    saved: bool = False,
 ) -> None:
     """
     Raise ``ValueError`` naming the parameter and its allowed values if any hyperparameter is out of range.
@@ -76,9 +77,12 @@ def check_hyperparameters(
     :param clip_grad_value: gradient value clip (> 0), or None for no clipping
     :param double_q: whether to use the Double DQN target (a bool)
     :param n_steps: steps summed in the n-step return (an integer >= 1)
+    :param saved: the values of a saved model, which may also hold what RL Zoo gives the models it loads to
+        evaluate and may save again (``push_to_hub``): ``learning_rate=0.0``, ``buffer_size=1`` below ``batch_size``
     """
-    if not callable(learning_rate) and (
-        isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float) or not 0 < learning_rate < math.inf
+    numeric = isinstance(learning_rate, int | float) and not isinstance(learning_rate, bool)
+    if not callable(learning_rate) and not (
+        numeric and (0 <= learning_rate if saved else 0 < learning_rate) and learning_rate < math.inf
     ):
         _fail(
             "learning_rate",
@@ -104,7 +108,7 @@ def check_hyperparameters(
         )
     if not _is_int(batch_size) or batch_size < 1:
         _fail("batch_size", batch_size, f"the minibatch size must be an integer >= 1 (tutorial: {TUTORIAL.batch_size})")
-    if batch_size > buffer_size:
+    if not saved and batch_size > buffer_size:
         _fail("batch_size", batch_size, f"it must not exceed buffer_size={buffer_size}; lower batch_size or raise buffer_size")
     if not _is_int(learning_starts) or learning_starts < 0:
         _fail(

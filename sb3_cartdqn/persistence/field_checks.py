@@ -15,6 +15,7 @@ attribute paths too (``recursive_getattr``, then ``load_state_dict``). Checked h
   saves, whatever the opt-in (no honest file holds others).
 """
 
+import inspect
 import io
 import os
 import warnings
@@ -151,6 +152,7 @@ def _check_values(values: Mapping[str, Any], policy_aliases: Mapping[str, type])
         clip_grad_value=values["clip_grad_value"],
         double_q=values["double_q"],
         n_steps=values["n_steps"],
+        saved=True,  # RL Zoo saves models it loaded with learning_rate=0.0 and buffer_size=1
     )
     check_options(dueling=policy_kwargs.get("dueling", False))
     for counter in _COUNTERS:
@@ -261,3 +263,35 @@ def check_buffer_fields(name: str, buffer: ReplayBuffer, probe: ReplayBuffer, tr
                     f"{shorten(array.shape)}, but its spaces give {wanted.dtype} of shape (buffer_size, n_envs, "
                     f"{', '.join(str(n) for n in wanted.shape[2:])}): the file is corrupt or was crafted."
                 )
+
+
+def check_policy_arguments(name: str, loader: str, arguments: Mapping[str, Any], policy_class: type) -> None:
+    """
+    A policy file's constructor arguments, before the policy is built from them: only the class's own arguments, the
+    spaces within bounds, a ``net_arch`` that fits in memory.
+
+    :param name: the policy file, for the message
+    :param loader: the function loading, for the message
+    :param arguments: the decoded constructor arguments
+    :param policy_class: the class they are given to
+    :raises ModelFileError: naming the file and the first argument that does not fit
+    """
+    accepted = inspect.signature(policy_class).parameters
+    unexpected = [key for key in arguments if key not in accepted or key == "self"]
+    try:
+        if unexpected:
+            raise ValueError(
+                f"{', '.join(shorten(key) for key in unexpected[:5])} are not arguments of {policy_class.__name__}"
+            )
+        for key in ("observation_space", "action_space"):
+            if key not in arguments:
+                raise KeyError(f"the argument {key!r} is missing")
+        check_space_size(arguments["observation_space"], "observation_space")
+        check_action_space(arguments["action_space"])
+        check_space_size(arguments["action_space"], "action_space")
+        check_network_size(arguments["observation_space"], int(arguments["action_space"].n), dict(arguments))
+    except (ValueError, KeyError) as error:
+        raise ModelFileError(
+            f"{loader}: {name} was not loaded: it holds a bad value ({shorten(error)}). Nothing was built. The file is "
+            "corrupt or was crafted; save the policy again."
+        ) from None

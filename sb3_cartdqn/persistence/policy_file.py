@@ -13,6 +13,7 @@ import torch as th
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.utils import ConstantSchedule, get_device
 
+from sb3_cartdqn.persistence.field_checks import check_policy_arguments
 from sb3_cartdqn.persistence.fields import decode_fields, encode_fields
 from sb3_cartdqn.persistence.trust import ModelFileError, code_trusted, refuse
 
@@ -54,6 +55,7 @@ def load_policy(
         data = decode_fields(json.loads(saved["data_json"]), str(path), loader, trust_code=trusted)
     else:
         data = saved["data"]  # SB3's format, unpickled above with the opt-in
+    check_policy_arguments(str(path), loader, data, cls)
     model = cls(**data)
     model.load_state_dict(saved["state_dict"])
     model.to(device)
