@@ -7,6 +7,7 @@ attack is shown with Stable-Baselines3's own ``load``.
 
 import io
 import json
+import shutil
 import warnings
 import zipfile
 
@@ -29,7 +30,10 @@ from sb3_cartdqn.common.checks import (
     check_network_size,
     check_space_size,
 )
+from sb3_cartdqn.persistence.checkpoints import load_checkpoint
 from sb3_cartdqn.persistence.codec import encode
+from sb3_cartdqn.persistence.data_file import HEADER
+from sb3_cartdqn.persistence.env_state import dummy_vec_env
 from sb3_cartdqn.persistence.field_checks import saved_field_names
 from sb3_cartdqn.persistence.model_file import read_model_data
 from sb3_cartdqn.persistence.trust import QUOTE_LIMIT, ModelFileError, UntrustedFileError, shorten
@@ -383,3 +387,44 @@ def test_models_rl_zoo_saves_again_still_load(trained, tmp_path):
     model.save(tmp_path / "again.zip")
     loaded = CartDQN.load(tmp_path / "again.zip")
     assert loaded.learning_rate == 0.0 and loaded.buffer_size == 1 and loaded.batch_size == 32
+
+
+checkpoint = attack_matrix.checkpoint
+
+
+@pytest.mark.parametrize("key", ["step", "reset", "spec", "close"])
+def test_checkpoint_env_state_names_a_method(checkpoint, tmp_path, key):
+    """A checkpoint's env state is set attribute by attribute on the env's wrappers: a method or a property is refused."""
+    folder = tmp_path / checkpoint.name
+    shutil.copytree(checkpoint, folder)
+    with np.load(folder / "state.npz", allow_pickle=False) as archive:
+        entries = {entry: archive[entry] for entry in archive.files}
+    header = json.loads(entries[HEADER].tobytes().decode())
+    header["value"]["env"][0][0]["attributes"][key] = 1
+    entries[HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    with open(folder / "state.npz", "wb") as file:
+        np.savez(file, **entries)
+    env = attack_matrix._env()
+    with pytest.raises(ModelFileError, match=f"its env state sets {key!r} on a Monitor, which are methods or properties"):
+        load_checkpoint(folder, env, device="cpu")
+    assert callable(dummy_vec_env(env).envs[0].step)
+    load_checkpoint(checkpoint, attack_matrix._env(), device="cpu").learn(10)  # the honest one resumes
+
+
+def test_rl_zoo_enjoy_does_not_build_the_env_field(trained, tmp_path, marker, marker_module, monkeypatch):
+    """``python -m sb3_cartdqn.zoo enjoy`` loads the model without an env: the file's env is not built."""
+    from sb3_cartdqn.zoo.cli import main
+
+    run = tmp_path / "logs" / "cartdqn" / "CartPole-v1_1"
+    (run / "CartPole-v1").mkdir(parents=True)
+    _crafted(trained, run, env=f"{marker_module}:Env-v0").rename(run / "CartPole-v1.zip")
+    (run / "CartPole-v1" / "config.yml").write_text("n_timesteps: 1000\n")
+    monkeypatch.chdir(tmp_path)
+    argv = ["enjoy", "--algo", "cartdqn", "--env", "CartPole-v1", "-f", "logs", "--no-render", "-n", "5", "--device", "cpu"]
+    with pytest.warns(UserWarning, match="holds env='marker_module:Env-v0', which is not used"):
+        main(argv)
+    assert not marker.exists()
+    # Live: with --trust-code (SB3's behaviour), gym.make imports the module the file names
+    with pytest.raises(gym.error.Error):
+        main([*argv, "--trust-code"])
+    assert marker.exists()
