@@ -233,6 +233,10 @@ BAD_VALUES = {
     "huge_multibinary": ({"observation_space": _space(spaces.MultiBinary(10**12))}, "observation_space.shape="),
     "huge_buffer": ({"buffer_size": 10**15}, f"more than {MAX_BUFFER_BYTES:_}"),
     "dueling_text": ({"policy_kwargs": {"dueling": "yes"}}, "policy_kwargs['dueling']='yes'"),
+    "last_obs_shape": ({"_last_obs": encode(np.zeros((1, 5), np.float32))}, "is not one observation per env"),
+    "last_obs_text": ({"_last_obs": "obs"}, "_last_obs='obs' is not one observation per env"),
+    "episode_starts": ({"_last_episode_starts": [True, False]}, "is not one flag per env"),
+    "episode_info": ({"ep_info_buffer": 5}, "ep_info_buffer=5 is not a deque"),
 }
 
 

@@ -15,6 +15,7 @@ attribute paths too (``recursive_getattr``, then ``load_state_dict``). Checked h
   saves, whatever the opt-in (no honest file holds others).
 """
 
+import collections
 import inspect
 import io
 import os
@@ -25,11 +26,13 @@ from typing import Any
 
 import numpy as np
 import torch as th
+from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.policies import BasePolicy
 
 from sb3_cartdqn.common.checks import (
+    MAX_ACTIONS,
     MAX_N_ENVS,
     check_action_space,
     check_buffer_memory,
@@ -171,12 +174,38 @@ def _check_values(values: Mapping[str, Any], policy_aliases: Mapping[str, type])
     if tensorboard_log is not None and not isinstance(tensorboard_log, str | os.PathLike):
         raise ValueError(f"tensorboard_log={shorten(tensorboard_log)} is not a folder name")
     check_space_size(values["observation_space"], "observation_space")
-    check_action_space(values["action_space"])
-    check_space_size(values["action_space"], "action_space")
+    _check_last_observations(values)
+    _check_action_space(values["action_space"])
     check_network_size(values["observation_space"], int(values["action_space"].n), policy_kwargs)
     check_buffer_memory(
         values["buffer_size"], values.get("n_envs", 1), values["observation_space"], values.get("optimize_memory_usage", False)
     )
+
+
+def _check_action_space(action_space: Any) -> None:
+    check_action_space(action_space)
+    check_count("action_space.n", int(action_space.n), 1, MAX_ACTIONS)
+
+
+def _check_last_observations(values: Mapping[str, Any]) -> None:
+    """What ``learn(..., reset_num_timesteps=False)`` continues from: one observation per env, or None."""
+    n_envs, space = values.get("n_envs", 1), values["observation_space"]
+    for key in ("_last_obs", "_last_original_obs"):
+        value = values.get(key)
+        if value is None:
+            continue
+        arrays = value if isinstance(value, dict) else {"": value}
+        subspaces = space.spaces if isinstance(space, spaces.Dict) else {"": space}
+        for sub, array in arrays.items():
+            expected = (n_envs, *(subspaces[sub].shape or ())) if sub in subspaces else None
+            if not isinstance(array, np.ndarray) or array.shape != expected:
+                raise ValueError(f"{key}{f'[{sub!r}]' if sub else ''}={shorten(array)} is not one observation per env")
+    starts = values.get("_last_episode_starts")
+    if starts is not None and (not isinstance(starts, np.ndarray) or starts.shape != (n_envs,)):
+        raise ValueError(f"_last_episode_starts={shorten(starts)} is not one flag per env")
+    for key in ("ep_info_buffer", "ep_success_buffer"):
+        if values.get(key) is not None and not isinstance(values[key], collections.deque):
+            raise ValueError(f"{key}={shorten(values[key])} is not a deque")
 
 
 def _is_subclass(value: Any, base: type) -> bool:
@@ -287,8 +316,7 @@ def check_policy_arguments(name: str, loader: str, arguments: Mapping[str, Any],
             if key not in arguments:
                 raise KeyError(f"the argument {key!r} is missing")
         check_space_size(arguments["observation_space"], "observation_space")
-        check_action_space(arguments["action_space"])
-        check_space_size(arguments["action_space"], "action_space")
+        _check_action_space(arguments["action_space"])
         check_network_size(arguments["observation_space"], int(arguments["action_space"].n), dict(arguments))
     except (ValueError, KeyError) as error:
         raise ModelFileError(
