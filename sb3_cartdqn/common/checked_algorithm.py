@@ -274,8 +274,7 @@ class CheckedOffPolicyAlgorithm(OffPolicyAlgorithm):
             return
         name, content = read_model_file(load_path_or_dict)
         try:
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                check_tensor_names(name, archive, *self._get_torch_save_params())
+            check_tensor_names(name, content, *self._get_torch_save_params())
         except zipfile.BadZipFile:
             pass  # SB3's error names it: "the file ... wasn't a zip-file"
         super().set_parameters(io.BytesIO(content), exact_match, device)  # type: ignore[arg-type]
@@ -330,8 +329,7 @@ class CheckedOffPolicyAlgorithm(OffPolicyAlgorithm):
         # SB3 sets every field it finds in the file: those it must not take from the file get the value to use
         data.update(ignored_fields(name, stored, env, trusted, kwargs))
         try:
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                check_tensor_names(name, archive, *probe._get_torch_save_params())
+            check_tensor_names(name, content, *probe._get_torch_save_params())
             # Every field is given: SB3 unpickles none of them; its tensors load with weights_only=True
             return super().load(io.BytesIO(content), env, device, data, print_system_info, force_reset, **kwargs)
         except pickle.UnpicklingError as error:

@@ -217,7 +217,7 @@ def _check_flag(name: str, value: Any) -> None:
         raise ValueError(f"{name}={shorten(value)} is not True or False")
 
 
-def check_tensor_names(name: str, archive: zipfile.ZipFile, state_dicts: list[str], variables: list[str]) -> None:
+def check_tensor_names(name: str, content: bytes, state_dicts: list[str], variables: list[str]) -> None:
     """
     SB3 applies each ``.pth`` entry's name (less ``.pth``) as an attribute path and each key of
     ``pytorch_variables.pth`` as one (``recursive_setattr(model, key + ".data", value)``: a key such as
@@ -225,22 +225,23 @@ def check_tensor_names(name: str, archive: zipfile.ZipFile, state_dicts: list[st
     whatever the opt-in.
 
     :param name: the model file, for the message
-    :param archive: the model zip
+    :param content: the model zip's bytes
     :param state_dicts: the state dicts the algorithm saves (``_get_torch_save_params``: ``policy``, ...)
     :param variables: the PyTorch variables it saves
     :raises ModelFileError: naming the entry or key the algorithm does not save, before anything is set
     """
-    entries = [entry for entry in archive.namelist() if os.path.splitext(entry)[1] == ".pth"]
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        entries = [entry for entry in archive.namelist() if os.path.splitext(entry)[1] == ".pth"]
+        variables_stored = {entry: archive.read(entry) for entry in entries if entry in VARIABLE_ENTRIES}
     unexpected = [
         f"its entry {shorten(entry)}"
         for entry in entries
         if entry not in VARIABLE_ENTRIES and entry[: -len(".pth")] not in state_dicts
     ]
-    for entry in entries:
-        if entry in VARIABLE_ENTRIES:
-            loaded = th.load(io.BytesIO(archive.read(entry)), map_location="cpu", weights_only=True)
-            keys = list(loaded) if isinstance(loaded, dict) else [f"<a {type(loaded).__name__}>"]
-            unexpected += [f"{entry}[{shorten(key)}]" for key in keys if key not in variables]
+    for entry, stored in variables_stored.items():
+        loaded = th.load(io.BytesIO(stored), map_location="cpu", weights_only=True)
+        keys = list(loaded) if isinstance(loaded, dict) else [f"<a {type(loaded).__name__}>"]
+        unexpected += [f"{entry}[{shorten(key)}]" for key in keys if key not in variables]
     if unexpected:
         raise ModelFileError(
             f"CartDQN.load: {name} was not loaded: {', '.join(unexpected[:5])} "
