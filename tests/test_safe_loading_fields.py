@@ -20,6 +20,7 @@ from gymnasium import spaces
 from stable_baselines3 import DQN
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.torch_layers import NatureCNN
 
 from sb3_cartdqn import CartDQN
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy
@@ -30,6 +31,7 @@ from sb3_cartdqn.common.checks import (
     check_network_size,
     check_space_size,
 )
+from sb3_cartdqn.common.torch_layers import TutorialCNN
 from sb3_cartdqn.persistence.checkpoints import load_checkpoint
 from sb3_cartdqn.persistence.codec import encode
 from sb3_cartdqn.persistence.data_file import HEADER
@@ -432,3 +434,16 @@ def test_rl_zoo_enjoy_does_not_build_the_env_field(trained, tmp_path, marker, ma
     with pytest.raises(gym.error.Error):
         main([*argv, "--trust-code"])
     assert marker.exists()
+
+
+def test_network_bound_counts_the_default_head_and_features_dim(trained, tmp_path):
+    """Without net_arch, the MLP's default head counts; a CNN's features_dim is bounded whatever net_arch is."""
+    # 2**24 inputs x 128 units: 2 G parameters
+    wide = {"observation_space": encode(spaces.MultiBinary(2**24)), "_last_obs": None, "_last_original_obs": None}
+    with pytest.raises(ModelFileError, match="Q-network would have"):
+        CartDQN.load(_crafted(trained, tmp_path, **wide))
+    cnn = {"features_extractor_class": encode(NatureCNN), "features_extractor_kwargs": {"features_dim": 10**9}}
+    with pytest.raises(ModelFileError, match=r"features_extractor_kwargs\['features_dim'\]=1000000000"):
+        CartDQN.load(_crafted(trained, tmp_path, policy_kwargs=cnn))
+    frame = spaces.Box(0, 255, (3, 40, 90), np.uint8)  # the pixel variant's: CnnPolicy's default TutorialCNN
+    check_network_size(frame, 2, {}, TutorialCNN)

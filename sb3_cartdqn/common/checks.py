@@ -373,36 +373,46 @@ def check_space_size(space: Any, name: str) -> int:
     return elements
 
 
-def check_network_size(observation_space: spaces.Space, n_actions: int, policy_kwargs: Any) -> None:
+def check_network_size(
+    observation_space: spaces.Space, n_actions: int, policy_kwargs: Any, default_extractor: type | None = None
+) -> None:
     """
-    A ``net_arch`` whose layers are too wide or too many to allocate (``[10**9]``) is refused before any layer is built.
+    A ``net_arch`` or ``features_dim`` too wide or too deep to allocate (``[10**9]``) is refused before any layer is
+    built. The parameters after the features extractor are counted with the flattened observation as the features of
+    an MLP (and of ``TutorialCNN`` without ``features_dim``, an upper bound), and the tutorial's ``net_arch`` when none
+    is given to an MLP.
 
     :param observation_space: the observation space (its flattened size feeds the first layer of an MLP)
     :param n_actions: the Q-values the last layer outputs
     :param policy_kwargs: the policy keyword arguments (``net_arch``, ``features_extractor_class``,
-        ``features_extractor_kwargs``)
+        ``features_extractor_kwargs``), or None
+    :param default_extractor: the policy's features extractor when ``policy_kwargs`` names none
     """
     from stable_baselines3.common.torch_layers import NatureCNN
 
     from sb3_cartdqn.common.torch_layers import TutorialCNN
 
-    if policy_kwargs is None:
-        return
+    policy_kwargs = {} if policy_kwargs is None else policy_kwargs
     if not isinstance(policy_kwargs, dict):
         _fail("policy_kwargs", policy_kwargs, "it must be a dict or None")
     net_arch = policy_kwargs.get("net_arch")
-    if net_arch is None:
-        return
-    if not isinstance(net_arch, list | tuple) or len(net_arch) > MAX_LAYERS:
+    if net_arch is not None and (not isinstance(net_arch, list | tuple) or len(net_arch) > MAX_LAYERS):
         _fail("net_arch", net_arch, f"it must be a list of at most {MAX_LAYERS} layer widths, e.g. [128, 128]")
-    for width in net_arch:
+    for width in net_arch or []:
         check_count("net_arch[i]", width, 1, MAX_LAYER_WIDTH)
-    extractor = policy_kwargs.get("features_extractor_class")
+    extractor = policy_kwargs.get("features_extractor_class") or default_extractor
+    extractor_kwargs = policy_kwargs.get("features_extractor_kwargs") or {}
+    if not isinstance(extractor_kwargs, dict):
+        _fail("features_extractor_kwargs", extractor_kwargs, "it must be a dict or None")
+    cnn = isinstance(extractor, type) and issubclass(extractor, NatureCNN | TutorialCNN)
     features = check_space_size(observation_space, "observation_space")
-    if isinstance(extractor, type) and issubclass(extractor, NatureCNN | TutorialCNN):
-        features = (policy_kwargs.get("features_extractor_kwargs") or {}).get("features_dim", _CNN_FEATURES)
-        check_count("features_extractor_kwargs['features_dim']", features, 1, MAX_LAYER_WIDTH)
-    widths = [features, *net_arch, n_actions]
+    if "features_dim" in extractor_kwargs:
+        check_count("features_extractor_kwargs['features_dim']", extractor_kwargs["features_dim"], 1, MAX_LAYER_WIDTH)
+        features = extractor_kwargs["features_dim"] if cnn else features
+    elif cnn and issubclass(extractor, NatureCNN):  # type: ignore[arg-type]
+        features = _CNN_FEATURES
+    hidden = list(net_arch) if net_arch is not None else ([] if cnn else list(TUTORIAL.net_arch))
+    widths = [features, *hidden, n_actions]
     parameters = sum((inputs + 1) * outputs for inputs, outputs in itertools.pairwise(widths))
     if parameters > MAX_NETWORK_PARAMETERS:
         _fail(

@@ -176,10 +176,17 @@ def _check_values(values: Mapping[str, Any], policy_aliases: Mapping[str, type])
     check_space_size(values["observation_space"], "observation_space")
     _check_last_observations(values)
     _check_action_space(values["action_space"])
-    check_network_size(values["observation_space"], int(values["action_space"].n), policy_kwargs)
+    policy = policy_aliases[policy_class] if isinstance(policy_class, str) else policy_class
+    check_network_size(values["observation_space"], int(values["action_space"].n), policy_kwargs, _default_extractor(policy))
     check_buffer_memory(
         values["buffer_size"], values.get("n_envs", 1), values["observation_space"], values.get("optimize_memory_usage", False)
     )
+
+
+def _default_extractor(policy_class: type) -> type | None:
+    """The features extractor ``policy_class`` builds when its arguments name none."""
+    parameter = inspect.signature(policy_class).parameters.get("features_extractor_class")
+    return parameter.default if parameter is not None and isinstance(parameter.default, type) else None
 
 
 def _check_action_space(action_space: Any) -> None:
@@ -318,7 +325,9 @@ def check_policy_arguments(name: str, loader: str, arguments: Mapping[str, Any],
                 raise KeyError(f"the argument {key!r} is missing")
         check_space_size(arguments["observation_space"], "observation_space")
         _check_action_space(arguments["action_space"])
-        check_network_size(arguments["observation_space"], int(arguments["action_space"].n), dict(arguments))
+        check_network_size(
+            arguments["observation_space"], int(arguments["action_space"].n), dict(arguments), _default_extractor(policy_class)
+        )
     except (ValueError, KeyError) as error:
         raise ModelFileError(
             f"{loader}: {name} was not loaded: it holds a bad value ({shorten(error)}). Nothing was built. The file is "
