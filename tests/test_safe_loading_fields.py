@@ -123,6 +123,10 @@ def test_tensorboard_log_field_writes_nowhere(trained, tmp_path):
     # Live: with the opt-in (SB3's behaviour), the next learn() writes where the file says
     CartDQN.load(path, env=env, trust_code=True).learn(40)
     assert any(elsewhere.rglob("events.out.tfevents.*"))
+    # Loaded to predict (no env), it is dropped without a warning: it matters only to learn()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert CartDQN.load(path).tensorboard_log is None
 
 
 # Item 3: only the attribute names the algorithm saves are applied

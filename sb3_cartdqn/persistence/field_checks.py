@@ -100,8 +100,9 @@ def ignored_fields(
     if trust_code:
         return {}
     replaced = {key: value for key, value in (("env", env), ("tensorboard_log", None)) if key in fields}
+    # Warned when it matters: the file's env when no env is given, its tensorboard_log when one is (to train)
     for key in replaced:
-        if fields[key] is not None and key not in given and (key != "env" or env is None):
+        if fields[key] is not None and key not in given and (key == "env") == (env is None):
             warnings.warn(
                 f"CartDQN.load: {name} holds {key}={shorten(fields[key])}, which is not used: a model file chooses no "
                 f"environment to build and no folder to write to. Using {IGNORED_FIELDS[key]}; pass {key}=... to "
@@ -115,8 +116,9 @@ def check_field_values(name: str, values: Mapping[str, Any], policy_aliases: Map
     Every field the model is built from, checked with the argument checks of ``common/checks.py``.
 
     :param name: the model file, for the message
-    :param values: the fields as the model would get them (its defaults, updated with the file's fields and
-        ``load``'s keyword arguments)
+    :param values: the fields as the file gives them: the algorithm's defaults updated with the file's fields (those
+        the caller gives, in ``custom_objects`` or as ``load``'s keyword arguments, are the caller's and not checked
+        here: RL Zoo loads with ``learning_rate=0.0`` and ``buffer_size=1``)
     :param policy_aliases: the policy names the algorithm knows (``"MlpPolicy"``, ...)
     :raises ModelFileError: naming the file and the first bad value (wrong type, out of range, too big to allocate)
     """
