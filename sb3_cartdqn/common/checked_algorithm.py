@@ -12,6 +12,7 @@ What every CartDQN needs beyond the tutorial, kept out of the algorithm file: SB
 import io
 import pathlib
 import pickle
+import zipfile
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -23,8 +24,16 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, TrainFreq
 from stable_baselines3.her.her_replay_buffer import HerReplayBuffer
 
-from sb3_cartdqn.common.checks import check_finite, check_total_timesteps
+from sb3_cartdqn.common.checks import check_finite, check_replay_position, check_total_timesteps
 from sb3_cartdqn.persistence.atomic import atomic_path
+from sb3_cartdqn.persistence.field_checks import (
+    check_buffer_fields,
+    check_field_names,
+    check_field_values,
+    check_tensor_names,
+    ignored_fields,
+    saved_field_names,
+)
 from sb3_cartdqn.persistence.model_file import (
     check_env_spaces,
     read_model_data,
@@ -39,7 +48,7 @@ from sb3_cartdqn.persistence.replay_file import (
     replay_buffer_path,
     write_replay_buffer,
 )
-from sb3_cartdqn.persistence.trust import code_trusted
+from sb3_cartdqn.persistence.trust import ModelFileError, code_trusted, shorten
 
 SelfCheckedAlgorithm = TypeVar("SelfCheckedAlgorithm", bound="CheckedOffPolicyAlgorithm")
 PathLike = str | pathlib.Path | io.BufferedIOBase
@@ -213,11 +222,27 @@ class CheckedOffPolicyAlgorithm(OffPolicyAlgorithm):
             ``TRUST_REMOTE_CODE``
         """
         name = str(replay_buffer_path(path)) if isinstance(path, str | pathlib.Path) else f"<{type(path).__name__}>"
+        trusted = code_trusted(trust_code)
         buffer = read_replay_buffer(
             replay_buffer_path(path) if isinstance(path, str | pathlib.Path) else path,  # type: ignore[arg-type]
-            code_trusted(trust_code),
+            trusted,
         )
+        try:
+            check_replay_position(buffer.buffer_size, buffer.n_envs, buffer.pos, buffer.full)
+        except (ValueError, AttributeError) as error:
+            raise ModelFileError(
+                f"load_replay_buffer: {name} was not loaded: it holds a bad value ({shorten(error)}). "
+                "The file is corrupt or was crafted; load the replay buffer of an earlier checkpoint."
+            ) from None
         check_replay_buffer(name, buffer, self.observation_space, self.action_space, self.n_envs)
+        try:
+            probe = type(buffer)(1, self.observation_space, self.action_space, device="cpu", n_envs=self.n_envs)
+        except (AssertionError, ValueError, TypeError) as error:
+            raise ModelFileError(
+                f"load_replay_buffer: {name} was not loaded: a {type(buffer).__name__} cannot hold this model's "
+                f"transitions ({shorten(error)})."
+            ) from None
+        check_buffer_fields(name, buffer, probe, trusted)
         # What SB3's load_replay_buffer does after unpickling
         if not hasattr(buffer, "handle_timeout_termination"):  # SB3 < 2.1.0
             buffer.handle_timeout_termination = False
@@ -229,6 +254,30 @@ class CheckedOffPolicyAlgorithm(OffPolicyAlgorithm):
                 buffer.truncate_last_trajectory()
         buffer.device = self.device
         self.replay_buffer = buffer
+
+    def set_parameters(
+        self,
+        load_path_or_dict: str | pathlib.Path | io.BufferedIOBase | dict[str, Any],
+        exact_match: bool = True,
+        device: th.device | str = "auto",
+    ) -> None:
+        """
+        SB3's ``set_parameters``; from a model file, only after checking that its ``.pth`` entries name state dicts
+        the algorithm saves (SB3 applies each entry's name as an attribute path of the model).
+
+        :param load_path_or_dict: a model zip (path or file-like), or state dicts by name (see ``get_parameters``)
+        :param exact_match: require every state dict, and every tensor of each
+        :param device: where to put the tensors
+        """
+        if isinstance(load_path_or_dict, dict):
+            super().set_parameters(load_path_or_dict, exact_match, device)
+            return
+        name, content = read_model_file(load_path_or_dict)
+        try:
+            check_tensor_names(name, content, *self._get_torch_save_params())
+        except zipfile.BadZipFile:
+            pass  # SB3's error names it: "the file ... wasn't a zip-file"
+        super().set_parameters(io.BytesIO(content), exact_match, device)  # type: ignore[arg-type]
 
     @classmethod
     def load(  # type: ignore[override]
@@ -247,6 +296,11 @@ class CheckedOffPolicyAlgorithm(OffPolicyAlgorithm):
         (e.g. a DQN or PPO model) and an env whose spaces differ from the saved ones raise an error naming the file
         and the fix. A file that carries code (fields SB3 pickled, classes outside the allow-list of
         ``sb3_cartdqn.persistence.codec``) is refused before anything is unpickled unless ``trust_code``.
+        What the fields may set is checked too (``sb3_cartdqn.persistence.field_checks``): the file's ``env`` and
+        ``tensorboard_log`` are not used unless ``trust_code`` (a loaded model builds no env from the file and writes
+        nowhere it chose), a field the algorithm does not save is refused unless ``trust_code``, ``.pth`` entries and
+        ``pytorch_variables.pth`` keys other than those it saves are refused, and every value is checked (types,
+        ranges, sizes) before anything is allocated.
 
         :param path: path to the file (or a file-like) where to load the agent from
         :param env: the new environment to run the loaded model on (None: predict only)
@@ -261,12 +315,28 @@ class CheckedOffPolicyAlgorithm(OffPolicyAlgorithm):
         :return: new model instance with loaded parameters
         """
         name, content = read_model_file(path)
-        data = read_model_data(io.BytesIO(content), custom_objects, code_trusted(trust_code), name=name)
+        trusted = code_trusted(trust_code)
+        data = read_model_data(io.BytesIO(content), custom_objects, trusted, name=name)
+        # Built as SB3's load builds it, to learn what the algorithm saves and its defaults; nothing is allocated
+        probe = cls(next(iter(cls.policy_aliases)), env=None, device="cpu", _init_setup_model=False)
+        # What the file holds: the fields given in custom_objects are the caller's, as are kwargs (applied after)
+        stored = {key: value for key, value in data.items() if key not in (custom_objects or {})}
+        check_field_names(name, stored, saved_field_names(probe), trusted)
+        check_field_values(name, {**vars(probe), **stored}, cls.policy_aliases)
         if env is not None:
             env = cls._wrap_env(env, data.get("verbose", 0))
             check_env_spaces(name, data, env.observation_space, env.action_space)
+        # SB3 sets every field it finds in the file: those it must not take from the file get the value to use
+        data.update(ignored_fields(name, stored, env, trusted, kwargs))
         try:
+            check_tensor_names(name, content, *probe._get_torch_save_params())
             # Every field is given: SB3 unpickles none of them; its tensors load with weights_only=True
             return super().load(io.BytesIO(content), env, device, data, print_system_info, force_reset, **kwargs)
         except pickle.UnpicklingError as error:
             raise tensor_entry_error(name, content, error) from None
+        except MemoryError as error:
+            raise ModelFileError(
+                f"CartDQN.load: {name} describes a model too big for this machine's memory ({shorten(error)}): "
+                f"buffer_size={shorten(data.get('buffer_size'))}, observation_space={shorten(data.get('observation_space'))}, "
+                f"policy_kwargs={shorten(data.get('policy_kwargs'))}. Pass a smaller buffer_size=... to load()."
+            ) from None

@@ -1,5 +1,6 @@
 """Argument checks that fail fast, before any environment step, with messages that name the fix."""
 
+import itertools
 import math
 from typing import Any
 
@@ -7,10 +8,28 @@ import numpy as np
 from gymnasium import spaces
 
 from sb3_cartdqn.common.defaults import TUTORIAL
+from sb3_cartdqn.persistence.trust import shorten
+
+#: The most elements one observation or action may have (a Box's or MultiBinary's shape product, a Discrete
+#: observation's one-hot size): 2**26, a 4K RGB frame is 2**24.6
+MAX_SPACE_ELEMENTS = 2**26
+#: The most actions a ``Discrete`` action space may offer (one Q-value each)
+MAX_ACTIONS = 2**20
+#: The widest hidden layer ``net_arch`` may ask for, and the most layers
+MAX_LAYER_WIDTH = 2**16
+MAX_LAYERS = 64
+#: The most parameters one Q-network's layers after the features extractor may have (2**28: 1 GiB of float32)
+MAX_NETWORK_PARAMETERS = 2**28
+#: The most envs a model may step at once
+MAX_N_ENVS = 2**16
+#: The most bytes a replay buffer's observations may take (2**40: 1 TiB; more fails to allocate on any machine)
+MAX_BUFFER_BYTES = 2**40
+#: Flattened features of a CNN features extractor when its ``features_dim`` is not given (NatureCNN's default)
+_CNN_FEATURES = 512
 
 
 def _fail(name: str, value: Any, allowed: str) -> None:
-    raise ValueError(f"CartDQN: invalid {name}={value!r}: {allowed}.")
+    raise ValueError(f"CartDQN: invalid {name}={shorten(value)}: {allowed}.")
 
 
 def _is_int(value: Any) -> bool:
@@ -38,6 +57,7 @@ def check_hyperparameters(
     clip_grad_value: float | None,
     double_q: bool = TUTORIAL.double_q,
     n_steps: int = TUTORIAL.n_steps,
+    saved: bool = False,
 ) -> None:
     """
     Raise ``ValueError`` naming the parameter and its allowed values if any hyperparameter is out of range.
@@ -57,9 +77,12 @@ def check_hyperparameters(
     :param clip_grad_value: gradient value clip (> 0), or None for no clipping
     :param double_q: whether to use the Double DQN target (a bool)
     :param n_steps: steps summed in the n-step return (an integer >= 1)
+    :param saved: the values of a saved model, which may also hold what RL Zoo gives the models it loads to
+        evaluate and may save again (``push_to_hub``): ``learning_rate=0.0``, ``buffer_size=1`` below ``batch_size``
     """
-    if not callable(learning_rate) and (
-        isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float) or not 0 < learning_rate < math.inf
+    numeric = isinstance(learning_rate, int | float) and not isinstance(learning_rate, bool)
+    if not callable(learning_rate) and not (
+        numeric and (0 <= learning_rate if saved else 0 < learning_rate) and learning_rate < math.inf
     ):
         _fail(
             "learning_rate",
@@ -85,7 +108,7 @@ def check_hyperparameters(
         )
     if not _is_int(batch_size) or batch_size < 1:
         _fail("batch_size", batch_size, f"the minibatch size must be an integer >= 1 (tutorial: {TUTORIAL.batch_size})")
-    if batch_size > buffer_size:
+    if not saved and batch_size > buffer_size:
         _fail("batch_size", batch_size, f"it must not exceed buffer_size={buffer_size}; lower batch_size or raise buffer_size")
     if not _is_int(learning_starts) or learning_starts < 0:
         _fail(
@@ -204,7 +227,9 @@ def check_train_freq(train_freq: Any) -> None:
     :param train_freq: ``n`` env steps, or ``(n, "step" | "episode")``, with ``n >= 1``
     """
     if isinstance(train_freq, tuple | list):
-        valid = len(train_freq) == 2 and _is_int(train_freq[0]) and train_freq[0] >= 1 and train_freq[1] in ("step", "episode")
+        unit = getattr(train_freq[1], "value", None) if len(train_freq) == 2 else None  # TrainFreq's unit
+        unit = train_freq[1] if len(train_freq) == 2 and unit is None else unit
+        valid = len(train_freq) == 2 and _is_int(train_freq[0]) and train_freq[0] >= 1 and unit in ("step", "episode")
     else:
         valid = _is_int(train_freq) and train_freq >= 1
     if not valid:
@@ -294,3 +319,151 @@ def check_finite(
             "stable_baselines3.common.vec_env.VecCheckNan(env, raise_exception=True). "
             "CartDQN(..., check_finite=False) turns this check off."
         )
+
+
+def check_count(name: str, value: Any, minimum: int = 0, maximum: int | None = None) -> None:
+    """
+    :param name: the parameter, for the message
+    :param value: an integer count (steps, episodes, envs, ...)
+    :param minimum: the least value allowed
+    :param maximum: the most value allowed, if any
+    """
+    if not _is_int(value) or value < minimum or (maximum is not None and value > maximum):
+        bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum:_}"
+        _fail(name, value, f"it must be an integer {bounds}")
+
+
+def _space_elements(space: spaces.Space, name: str) -> int:
+    """The elements of one (flattened, one-hot) value of ``space``, each dimension checked before multiplying."""
+    if isinstance(space, spaces.Dict | spaces.Tuple):
+        return sum(_space_elements(sub, name) for sub in _subspaces(space))
+    if isinstance(space, spaces.Discrete):
+        check_count(f"{name}.n", int(space.n), 1, MAX_SPACE_ELEMENTS)
+        return int(space.n)
+    if not isinstance(space, spaces.Box | spaces.MultiBinary | spaces.MultiDiscrete) or space.shape is None:
+        _fail(name, space, "CartDQN loads Box, Discrete, MultiDiscrete, MultiBinary, Dict and Tuple spaces")
+    for size in space.shape:  # type: ignore[union-attr]
+        check_count(f"{name}.shape", size, 1, MAX_SPACE_ELEMENTS)
+    elements = math.prod([int(size) for size in space.shape])  # type: ignore[union-attr, misc]
+    if isinstance(space, spaces.MultiDiscrete) and elements <= MAX_SPACE_ELEMENTS:
+        if space.nvec.min() < 1:
+            _fail(f"{name}.nvec", space.nvec, "every entry must be >= 1")
+        return int(min(float(np.sum(space.nvec, dtype=np.float64)), MAX_SPACE_ELEMENTS + 1))  # one-hot
+    return elements
+
+
+def _subspaces(space: spaces.Dict | spaces.Tuple) -> list[spaces.Space]:
+    return list(space.spaces.values()) if isinstance(space, spaces.Dict) else list(space.spaces)
+
+
+def check_space_size(space: Any, name: str) -> int:
+    """
+    A space whose values are too big to allocate (``Discrete(10**12)``, a Box of shape ``(10**9,)``) or empty (a
+    shape with a 0) is refused before anything is allocated for it.
+
+    :param space: an observation or action space
+    :param name: which one, for the message
+    :return: the elements of one of its values, flattened (a ``Discrete`` one-hot)
+    """
+    if not isinstance(space, spaces.Space):
+        _fail(name, space, "it must be a gymnasium space")
+    elements = _space_elements(space, name)
+    if elements > MAX_SPACE_ELEMENTS:
+        _fail(name, space, f"one value would have {elements:_} elements, more than {MAX_SPACE_ELEMENTS:_}")
+    return elements
+
+
+def check_network_size(
+    observation_space: spaces.Space, n_actions: int, policy_kwargs: Any, default_extractor: type | None = None
+) -> None:
+    """
+    A ``net_arch`` or ``features_dim`` too wide or too deep to allocate (``[10**9]``) is refused before any layer is
+    built. The parameters after the features extractor are counted with the flattened observation as the features of
+    an MLP (and of ``TutorialCNN`` without ``features_dim``, an upper bound), and the tutorial's ``net_arch`` when none
+    is given to an MLP.
+
+    :param observation_space: the observation space (its flattened size feeds the first layer of an MLP)
+    :param n_actions: the Q-values the last layer outputs
+    :param policy_kwargs: the policy keyword arguments (``net_arch``, ``features_extractor_class``,
+        ``features_extractor_kwargs``), or None
+    :param default_extractor: the policy's features extractor when ``policy_kwargs`` names none
+    """
+    from stable_baselines3.common.torch_layers import NatureCNN
+
+    from sb3_cartdqn.common.torch_layers import TutorialCNN
+
+    policy_kwargs = {} if policy_kwargs is None else policy_kwargs
+    if not isinstance(policy_kwargs, dict):
+        _fail("policy_kwargs", policy_kwargs, "it must be a dict or None")
+    net_arch = policy_kwargs.get("net_arch")
+    if net_arch is not None and (not isinstance(net_arch, list | tuple) or len(net_arch) > MAX_LAYERS):
+        _fail("net_arch", net_arch, f"it must be a list of at most {MAX_LAYERS} layer widths, e.g. [128, 128]")
+    for width in net_arch or []:
+        check_count("net_arch[i]", width, 1, MAX_LAYER_WIDTH)
+    extractor = policy_kwargs.get("features_extractor_class") or default_extractor
+    extractor_kwargs = policy_kwargs.get("features_extractor_kwargs") or {}
+    if not isinstance(extractor_kwargs, dict):
+        _fail("features_extractor_kwargs", extractor_kwargs, "it must be a dict or None")
+    cnn = isinstance(extractor, type) and issubclass(extractor, NatureCNN | TutorialCNN)
+    features = check_space_size(observation_space, "observation_space")
+    if "features_dim" in extractor_kwargs:
+        check_count("features_extractor_kwargs['features_dim']", extractor_kwargs["features_dim"], 1, MAX_LAYER_WIDTH)
+        features = extractor_kwargs["features_dim"] if cnn else features
+    elif cnn and issubclass(extractor, NatureCNN):  # type: ignore[arg-type]
+        features = _CNN_FEATURES
+    hidden = list(net_arch) if net_arch is not None else ([] if cnn else list(TUTORIAL.net_arch))
+    widths = [features, *hidden, n_actions]
+    parameters = sum((inputs + 1) * outputs for inputs, outputs in itertools.pairwise(widths))
+    if parameters > MAX_NETWORK_PARAMETERS:
+        _fail(
+            "net_arch",
+            net_arch,
+            f"with {features:_} input features and {n_actions:_} actions the Q-network would have {parameters:_} "
+            f"parameters, more than {MAX_NETWORK_PARAMETERS:_}",
+        )
+
+
+def check_buffer_memory(
+    buffer_size: int, n_envs: int, observation_space: spaces.Space, optimize_memory_usage: bool = False
+) -> None:
+    """
+    A replay buffer too big for any machine (``buffer_size=10**15``) is refused before it is allocated.
+
+    :param buffer_size: transitions kept per env
+    :param n_envs: envs stepped at once
+    :param observation_space: the observation space (its values are stored twice, once with
+        ``optimize_memory_usage``)
+    :param optimize_memory_usage: whether next observations share the storage of observations
+    """
+    check_space_size(observation_space, "observation_space")
+    stored = sum(
+        math.prod(leaf.shape or ()) * (leaf.dtype.itemsize if leaf.dtype else 8) for leaf in _leaves(observation_space)
+    )
+    observations = buffer_size * n_envs * stored * (1 if optimize_memory_usage else 2)
+    if observations > MAX_BUFFER_BYTES:
+        _fail(
+            "buffer_size",
+            buffer_size,
+            f"{n_envs} env(s) of {observation_space} would store {observations:_} bytes of observations, more than "
+            f"{MAX_BUFFER_BYTES:_}; lower buffer_size",
+        )
+
+
+def _leaves(space: spaces.Space) -> list[spaces.Space]:
+    if isinstance(space, spaces.Dict | spaces.Tuple):
+        return [leaf for sub in _subspaces(space) for leaf in _leaves(sub)]
+    return [space]
+
+
+def check_replay_position(buffer_size: Any, n_envs: Any, pos: Any, full: Any) -> None:
+    """
+    :param buffer_size: a replay buffer's capacity per env
+    :param n_envs: its number of envs
+    :param pos: where the next transition goes: ``0 <= pos < buffer_size``
+    :param full: whether it has wrapped around: ``True`` or ``False``
+    """
+    check_count("buffer_size", buffer_size, 1)
+    check_count("n_envs", n_envs, 1, MAX_N_ENVS)
+    check_count("pos", pos, 0, buffer_size - 1)
+    if not isinstance(full, bool | np.bool_):
+        _fail("full", full, "it must be True or False")

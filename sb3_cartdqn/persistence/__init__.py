@@ -10,6 +10,7 @@ data, and read them back without running code from the file unless the caller op
 - :mod:`~sb3_cartdqn.persistence.atomic`: crash-safe writes of a file or a folder (temporary sibling, fsync, rename)
 - :mod:`~sb3_cartdqn.persistence.data_file`: data-only ``.npz`` files (a JSON header and arrays), pickles only opted in
 - :mod:`~sb3_cartdqn.persistence.fields`: saved attributes as data, SB3's pickled fields behind the opt-in
+- :mod:`~sb3_cartdqn.persistence.field_checks`: what a model's fields may set: names, ignored fields, values, bounds
 - :mod:`~sb3_cartdqn.persistence.model_file`: the model zip: write it, check and read it, name what is wrong with it
 - :mod:`~sb3_cartdqn.persistence.replay_file`: the replay buffer file, and whether it fits a model
 - :mod:`~sb3_cartdqn.persistence.policy_file`: the policy file (``policy.save`` / ``Policy.load``)

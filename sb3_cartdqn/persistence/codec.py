@@ -22,6 +22,8 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 
+from sb3_cartdqn.persistence.trust import shorten
+
 #: The key marking a tagged value
 TAG = ":data:"
 #: Bit generators a saved ``np.random.Generator`` may name
@@ -38,7 +40,7 @@ class UntrustedClass(ValueError):
     """A file names a class outside the allow-list, and the caller did not opt in to importing it."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"names the class {name}, which is not in CartDQN's allow-list")
+        super().__init__(f"names the class {shorten(name)}, which is not in CartDQN's allow-list")
         self.name = name
 
 
@@ -140,7 +142,7 @@ def resolve_class(name: str, trust_code: bool) -> type:
     for part in qualname.split("."):
         value = getattr(value, part)
     if not isinstance(value, type):
-        raise ValueError(f"{name} is not a class")
+        raise ValueError(f"{shorten(name)} is not a class")
     return value
 
 
@@ -170,7 +172,7 @@ def _generator(state: Any) -> np.random.Generator | None:
     state = decode(state)
     name = state.get("bit_generator") if isinstance(state, dict) else None
     if name not in _BIT_GENERATORS:
-        raise ValueError(f"unknown bit generator {name!r}")
+        raise ValueError(f"unknown bit generator {shorten(name)}")
     generator = np.random.Generator(getattr(np.random, name)())
     generator.bit_generator.state = state
     return generator
@@ -308,7 +310,7 @@ def decode(value: Any, trust_code: bool = False, arrays: Mapping[str, np.ndarray
         return {key: decode(item, trust_code, arrays) for key, item in value.items()}
     if kind == "npz":
         if arrays is None or value["entry"] not in arrays:
-            raise ValueError(f"no array {value['entry']!r}")
+            raise ValueError(f"no array {shorten(value['entry'])}")
         return arrays[value["entry"]]
     if kind == "ndarray":
         return _decode_array(value)
@@ -332,7 +334,7 @@ def decode(value: Any, trust_code: bool = False, arrays: Mapping[str, np.ndarray
         cls = resolve_class(str(value["class"]), trust_code)
         objects = _objects()
         if cls not in objects:
-            raise ValueError(f"{value['class']} is not written by its numbers")
+            raise ValueError(f"{shorten(value['class'])} is not written by its numbers")
         _, from_state = objects[cls]
         return from_state(value["state"], trust_code)
-    raise ValueError(f"unknown kind of value {kind!r}")
+    raise ValueError(f"unknown kind of value {shorten(kind)}")

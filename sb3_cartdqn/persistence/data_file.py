@@ -23,7 +23,7 @@ import numpy as np
 from sb3_cartdqn.persistence.archive import STORED_ONLY, ZipEntries, npy_array
 from sb3_cartdqn.persistence.codec import TAG, UntrustedClass, decode, encode
 from sb3_cartdqn.persistence.limits import DATA_ENTRY_BYTES, parse_json
-from sb3_cartdqn.persistence.trust import ModelFileError, looks_like_pickle, refuse
+from sb3_cartdqn.persistence.trust import ModelFileError, looks_like_pickle, refuse, shorten
 
 #: The npz entry holding the JSON header
 HEADER = "__sb3_cartdqn__"
@@ -70,10 +70,10 @@ def _read_npz(file: BinaryIO, kind: str, name: str, loader: str, trust_code: boo
     header = parse_json(content.tobytes(), name, header_entry, loader)
     if not isinstance(header, dict) or header.get("kind") != kind:
         found = header.get("kind") if isinstance(header, dict) else None
-        raise ModelFileError(f"{loader}: {name} holds {found!r}, not {kind!r}: pass the right file.")
+        raise ModelFileError(f"{loader}: {name} holds {shorten(found)}, not {kind!r}: pass the right file.")
     if header.get("format") != FORMAT:
         raise ModelFileError(
-            f"{loader}: {name} has format {header.get('format')!r}; this version of sb3-cartdqn reads {FORMAT}: "
+            f"{loader}: {name} has format {shorten(header.get('format'))}; this version of sb3-cartdqn reads {FORMAT}: "
             "upgrade sb3-cartdqn."
         )
     referenced = sorted(_referenced_entries(header.get("value")))
@@ -131,4 +131,6 @@ def open_data_file(
     except ModelFileError:
         raise
     except (ValueError, KeyError, TypeError, EOFError, OSError, zipfile.BadZipFile, pickle.UnpicklingError) as error:
-        raise ModelFileError(f"{loader}: {name} is not a readable {kind} ({type(error).__name__}: {error}): {what}") from error
+        raise ModelFileError(
+            f"{loader}: {name} is not a readable {kind} ({type(error).__name__}: {shorten(error)}): {what}"
+        ) from error

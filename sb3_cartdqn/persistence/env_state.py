@@ -9,6 +9,7 @@ engines) are left as the fresh env has them: an env that keeps its state in such
 only from pickled envs (``save_env_state="pickle"``, loaded with the opt-in).
 """
 
+import inspect
 import pathlib
 from typing import Any, BinaryIO
 
@@ -20,7 +21,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
 from sb3_cartdqn.persistence.codec import NotData, class_name, encode
 from sb3_cartdqn.persistence.data_file import open_data_file, write_data_file
-from sb3_cartdqn.persistence.trust import ModelFileError
+from sb3_cartdqn.persistence.trust import ModelFileError, shorten
 
 #: What a VecNormalize statistics file holds (its header's ``kind``)
 VECNORMALIZE_KIND = "VecNormalize statistics"
@@ -115,10 +116,19 @@ def _drop_first_seeds(base: DummyVecEnv) -> None:
     base._reset_options()
 
 
+def _is_behaviour(obj: Any, key: Any) -> bool:
+    """Whether ``key`` names a method, a property or another descriptor of ``obj``'s class (not a data attribute)."""
+    if not isinstance(key, str):
+        return False
+    found = inspect.getattr_static(obj, key, None)
+    return callable(found) or hasattr(type(found), "__get__")
+
+
 def restore_envs_data(env: VecEnv, saved: list[list[dict[str, Any]]], name: str) -> None:
     """
-    Set the data attributes :func:`capture_envs_data` saved onto the envs of ``env``'s ``DummyVecEnv`` (only
-    attributes its wrappers have), once :func:`envs_data_matches` said they match.
+    Set the data attributes :func:`capture_envs_data` saved onto the envs of ``env``'s ``DummyVecEnv`` (only the data
+    attributes its wrappers have: a name the file gives that is a method or a property is refused, one holding an
+    object is left as it is), once :func:`envs_data_matches` said they match.
 
     :param env: the (wrapped) ``DummyVecEnv`` given to ``load_checkpoint``
     :param saved: what :func:`capture_envs_data` returned, as read back
@@ -127,14 +137,27 @@ def restore_envs_data(env: VecEnv, saved: list[list[dict[str, Any]]], name: str)
     """
     base = dummy_vec_env(env)
     assert base is not None and envs_data_matches(env, saved)
+    updates = []
     for one, levels in zip(base.envs, saved, strict=True):
         for level, state in zip(_wrapper_chain(one), levels, strict=True):
             attributes = state.get("attributes")
             if not isinstance(attributes, dict):
                 raise ModelFileError(f"load_checkpoint: {name} holds a malformed env state.")
-            for key, value in attributes.items():
-                if isinstance(key, str) and hasattr(level, key):
-                    setattr(level, key, value)
+            own = _data_attributes(level)
+            # A name that is a method or a property of the wrapper (SB3's recursive attribute writes, round 2 of #20)
+            # is refused, before anything is set; one holding an object (its inner env) is left as it is
+            refused = [key for key in attributes if key not in vars(level) and _is_behaviour(level, key)]
+            if refused:
+                raise ModelFileError(
+                    f"load_checkpoint: {name} was not loaded: its env state sets {', '.join(shorten(k) for k in refused[:5])} "
+                    f"on a {type(level).__name__}, which are methods or properties, not data attributes (only those "
+                    "are saved). Nothing was set. The file is corrupt or was crafted."
+                )
+            settable = {key for key in attributes if key in own or (key not in vars(level) and hasattr(level, key))}
+            updates.append((level, {key: value for key, value in attributes.items() if key in settable}))
+    for level, values in updates:
+        for key, value in values.items():
+            setattr(level, key, value)
     _drop_first_seeds(base)
 
 
@@ -215,4 +238,4 @@ def read_vecnormalize_statistics(
     try:
         return _rms(loaded["obs_rms"]), _rms(loaded["ret_rms"])  # type: ignore[return-value]
     except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"load_checkpoint: {path} holds malformed VecNormalize statistics ({error}).") from error
+        raise ModelFileError(f"load_checkpoint: {path} holds malformed VecNormalize statistics ({shorten(error)}).") from error

@@ -16,7 +16,7 @@ from typing import Any
 from stable_baselines3.common.save_util import data_to_json, json_to_data
 
 from sb3_cartdqn.persistence.codec import NotData, UntrustedClass, decode, encode
-from sb3_cartdqn.persistence.trust import ModelFileError, refuse
+from sb3_cartdqn.persistence.trust import ModelFileError, refuse, shorten
 
 #: The key of a field SB3 wrote with cloudpickle
 SERIALIZED = ":serialized:"
@@ -67,7 +67,7 @@ def decode_fields(
     if not isinstance(custom_objects, dict):
         raise ValueError(f"{loader}: custom_objects must be a dict or None, not {type(custom_objects).__name__}.")
     untrusted = [
-        f"{key!r} (a pickled {value.get(':type:', 'object')})"
+        f"{shorten(key)} (a pickled {shorten(value.get(':type:', 'object'))})"
         for key, value in fields.items()
         if key not in custom_objects and isinstance(value, dict) and SERIALIZED in value
     ]
@@ -83,10 +83,10 @@ def decode_fields(
             try:
                 decoded[key] = decode(value, trust_code)
             except UntrustedClass as error:
-                raise refuse(loader, name, f"its field {key!r} {error}") from None
-            except (ValueError, TypeError, KeyError, AttributeError) as error:
+                raise refuse(loader, name, f"its field {shorten(key)} {error}") from None
+            except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
                 raise ModelFileError(
-                    f"{loader}: {name} has an unreadable field {key!r} ({type(error).__name__}: {error}): the file is "
-                    "corrupt or was not written by sb3-cartdqn."
+                    f"{loader}: {name} has an unreadable field {shorten(key)} ({type(error).__name__}: "
+                    f"{shorten(error)}): the file is corrupt or was not written by sb3-cartdqn."
                 ) from error
     return decoded

@@ -20,7 +20,7 @@ from sb3_cartdqn.persistence.archive import ZipEntries
 from sb3_cartdqn.persistence.fields import decode_fields, encode_fields
 from sb3_cartdqn.persistence.limits import DATA_ENTRY_BYTES, SMALL_ENTRY_BYTES, parse_json
 from sb3_cartdqn.persistence.torch_archive import PICKLE_HEAD_BYTES, check_torch_archive, declared_archive_bytes
-from sb3_cartdqn.persistence.trust import ModelFileError
+from sb3_cartdqn.persistence.trust import ModelFileError, shorten
 
 #: Entries every SB3 model zip holds (``save_to_zip_file``); CartDQN stores its network and optimizer as state dicts.
 MODEL_ENTRIES = ("data", "policy.pth", "policy.optimizer.pth")
@@ -151,21 +151,23 @@ def read_model_data(
         if missing:
             raise ModelFileError(
                 f"CartDQN.load: {name} is a zip file but not a Stable-Baselines3 model: it has no {missing} "
-                f"(it holds {sorted(archive.names())[:6]}). Pass the .zip written by model.save(); replay "
+                f"(it holds {shorten(sorted(archive.names())[:6])}). Pass the .zip written by model.save(); replay "
                 "buffers (.pkl) load with model.load_replay_buffer()."
             )
         data = archive.read("data", DATA_ENTRY_BYTES, "a model's data entry").tobytes()
         fields = parse_json(data, name, "data", "CartDQN.load")
     except zipfile.BadZipFile as error:
         raise ModelFileError(
-            f"CartDQN.load: {name} is not a complete model zip ({error}): it is truncated (e.g. a save that was killed "
-            "mid-write), corrupt, or not a model file at all. Load an earlier checkpoint "
+            f"CartDQN.load: {name} is not a complete model zip ({shorten(error)}): it is truncated (e.g. a save that was "
+            "killed mid-write), corrupt, or not a model file at all. Load an earlier checkpoint "
             "(sb3_cartdqn.persistence.checkpoints.latest_checkpoint skips incomplete ones) or save the model again."
         ) from error
     except (ValueError, UnicodeDecodeError) as error:
         if isinstance(error, ModelFileError):
             raise
-        raise ModelFileError(f"CartDQN.load: {name} has an unreadable 'data' entry ({error}): the file is corrupt.") from error
+        raise ModelFileError(
+            f"CartDQN.load: {name} has an unreadable 'data' entry ({shorten(error)}): the file is corrupt."
+        ) from error
     if isinstance(fields, dict):
         check_saved_by_cartdqn(name, fields)
     check_model_entries(archive)
@@ -229,7 +231,7 @@ def check_saved_by_cartdqn(name: str, data: dict[str, Any]) -> None:
     if not missing:
         return
     module, qualname = _policy_module(data.get("policy_class"))
-    policy_name = f"{module}.{qualname}" if module else repr(data.get("policy_class"))[:80]
+    policy_name = shorten(f"{module}.{qualname}" if module else data.get("policy_class"))
     savers = _KNOWN_POLICY_MODULES.get(module or "")
     how = " or ".join(f"{saver}.load()" for saver in savers) if savers else "the load() of the algorithm that saved it"
     raise ModelFileError(
@@ -272,11 +274,11 @@ def tensor_entry_error(name: str, content: bytes, error: Exception) -> ModelFile
                 try:
                     th.load(io.BytesIO(archive.read(entry)), map_location="cpu", weights_only=True)
                 except Exception:
-                    failing = f"its entry {entry!r}"
+                    failing = f"its entry {shorten(entry)}"
                     break
     return ModelFileError(
         f"CartDQN.load: {name} was not loaded: {failing} holds objects other than tensors, which PyTorch's "
-        f"weights-only loader refuses ({str(error).splitlines()[0]}). Nothing was unpickled. Tensors always load with "
-        "weights_only=True (trust_code=True does not change this: no file written by sb3-cartdqn or Stable-Baselines3 "
+        f"weights-only loader refuses ({shorten(str(error).splitlines()[0])}). Nothing was unpickled. Tensors always load "
+        "with weights_only=True (trust_code=True does not change this: no file written by sb3-cartdqn or Stable-Baselines3 "
         "needs more)."
     )

@@ -14,6 +14,7 @@ import torch as th
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.utils import ConstantSchedule, get_device
 
+from sb3_cartdqn.persistence.field_checks import check_policy_arguments
 from sb3_cartdqn.persistence.fields import decode_fields, encode_fields
 from sb3_cartdqn.persistence.limits import DATA_ENTRY_BYTES, parse_json
 from sb3_cartdqn.persistence.torch_archive import check_torch_archive
@@ -112,6 +113,7 @@ def load_policy(
         data = decode_fields(fields, name, loader, trust_code=trusted)
     else:
         data = saved["data"]  # SB3's format, unpickled above with the opt-in
+    check_policy_arguments(str(path), loader, data, cls)
     model = cls(**data)
     model.load_state_dict(saved["state_dict"])
     model.to(device)

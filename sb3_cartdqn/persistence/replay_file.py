@@ -15,7 +15,7 @@ from stable_baselines3.common.save_util import save_to_pkl
 
 from sb3_cartdqn.persistence.codec import NotData
 from sb3_cartdqn.persistence.data_file import open_data_file, write_data_file
-from sb3_cartdqn.persistence.trust import ModelFileError
+from sb3_cartdqn.persistence.trust import ModelFileError, shorten
 
 #: What a replay buffer file holds (its header's ``kind``)
 KIND = "replay buffer"
@@ -70,7 +70,7 @@ def read_replay_buffer(path: str | pathlib.Path | BinaryIO, trust_code: bool = F
         return loaded  # unpickled (the caller opted in)
     cls, attributes = loaded.get("class"), loaded.get("attributes")
     if not (isinstance(cls, type) and issubclass(cls, ReplayBuffer) and isinstance(attributes, dict)):
-        raise ModelFileError(f"load_replay_buffer: {name} does not hold a replay buffer ({cls!r}).")
+        raise ModelFileError(f"load_replay_buffer: {name} does not hold a replay buffer ({shorten(cls)}).")
     buffer = cls.__new__(cls)  # as unpickling does: the attributes, without allocating a second buffer
     buffer.__dict__.update(attributes)
     leading = (attributes.get("buffer_size"), attributes.get("n_envs"))

@@ -9,6 +9,7 @@ and the opt-in.
 """
 
 import os
+from typing import Any
 
 #: The environment variable read when a loader's ``trust_code`` argument is ``None``
 TRUST_ENV_VAR = "TRUST_REMOTE_CODE"
@@ -19,6 +20,8 @@ _FALSE = ("n", "no", "f", "false", "off", "0", "")
 #: The first byte of every pickle stream of protocol 2 or higher (``PROTO`` opcode); protocols 0 and 1 start with an
 #: opcode among these too (``(``, ``]``, ``}``, ``c``, ...): a file starting with one of them may be a pickle
 PICKLE_START = frozenset(b"\x80(]}cl)NIFSVXTUBCJKMLG.")
+#: The most characters an error message quotes of one value read from a file
+QUOTE_LIMIT = 200
 
 
 class ModelFileError(ValueError):
@@ -57,6 +60,27 @@ def refuse(loader: str, name: str, what: str) -> UntrustedFileError:
         f"unpickled, imported or evaluated. If you trust the file (you wrote it, or an earlier version of sb3-cartdqn "
         f"or Stable-Baselines3 did), pass {OPT_IN}; save it again with sb3-cartdqn to get a data-only file."
     )
+
+
+def shorten(value: Any, limit: int | None = None) -> str:
+    """
+    How every error of :mod:`sb3_cartdqn.persistence` quotes a value read from a file (a field name, a class name,
+    an entry, a value, the text of an error about it): a crafted file must not make a 20 MB error message.
+
+    :param value: the value (quoted with ``repr``), or an exception (its text, unquoted, which may itself quote a
+        value already shortened: it gets three times the room)
+    :param limit: the most characters kept (default :data:`QUOTE_LIMIT`)
+    :return: the quote, cut after ``limit`` characters with how long the whole was
+    """
+    if limit is None:
+        limit = 3 * QUOTE_LIMIT if isinstance(value, BaseException) else QUOTE_LIMIT
+    if isinstance(value, BaseException):
+        text = str(value)
+    elif isinstance(value, str | bytes) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"  # the repr of a 20 MB string is not built
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def looks_like_pickle(head: bytes) -> bool:
