@@ -209,7 +209,7 @@ def test_state_dict_entry_names(trained, tmp_path, entry):
     path = _rewrite(trained, tmp_path / "crafted.zip", {entry: _torch_bytes(model.policy.state_dict())})
     for trust_code in (False, True):
         # refused by the container check (an entry CartDQN never writes) or, past it, by the state dicts' names
-        with pytest.raises(ModelFileError, match="is not one CartDQN writes|not among the state dicts") as error:
+        with pytest.raises(ModelFileError, match=r"is not one CartDQN writes|not among the state dicts") as error:
             CartDQN.load(path, trust_code=trust_code)
         assert f"its entry {entry!r}" in str(error.value)
     # set_parameters reads the same entries
