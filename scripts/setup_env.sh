@@ -31,7 +31,7 @@ else
     "installing torch==$TORCH_VERSION from the default index"
   python -m pip install -q "torch==$TORCH_VERSION" 2>&1 | grep -v "^WARNING: Location" || true
 fi
-python -c "import torch; print('setup: installed torch', torch.__version__, '-', 'CUDA build (CUDA ' + torch.version.cuda + ')' if torch.version.cuda else 'CPU build')"
+python -W ignore -c "import torch; print('setup: installed torch', torch.__version__, '-', 'CUDA build (CUDA ' + torch.version.cuda + ')' if torch.version.cuda else 'CPU build')"
 # A regular (not editable) install: setuptools warns on every editable install. Commands run from this folder
 # (python -m ..., pytest) import the working tree first; scripts/test.sh runs this script, so tests see every edit.
 python -m pip install -q ".[tests${EXTRAS:+,$EXTRAS}]" 2>&1 | grep -v "^WARNING: Location" || true
