@@ -27,9 +27,8 @@ import torch as th
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
 from sb3_cartdqn.benchmarks.memory import buffer_nbytes
-from sb3_cartdqn.benchmarks.output import command_line, print_header, record
+from sb3_cartdqn.benchmarks.output import command_line, print_header, record, timing_parser
 from sb3_cartdqn.benchmarks.speed import ENV_ID, bench_cartdqn, bench_sb3_dqn
-from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.common.defaults import TUTORIAL
 from sb3_cartdqn.presets import PRESET_FILES, load_preset, read_preset
 
@@ -173,20 +172,19 @@ def run(sizes: list[int], steps: int, warmup: int, repeats: int, settings: dict[
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = make_parser(
-        "python -m sb3_cartdqn.benchmarks.batched",
+    parser = timing_parser(
+        "sb3_cartdqn.benchmarks.batched",
         __doc__,
         [
             "python -m sb3_cartdqn.benchmarks.batched --sizes 1 4 10 32 --steps 400 --repeats 3 "
-            "--out results/batched_bench.json"
+            "--out results/batched_bench.json",
+            "python -m sb3_cartdqn.benchmarks.batched --preset robust --sizes 1 10",
         ],
+        steps=400,
+        warmup=200,
+        repeats=3,
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 10, 32], help="numbers of seeds trained together")
-    parser.add_argument("--steps", type=int, default=400, help="env steps (per seed) timed per run")
-    parser.add_argument("--warmup", type=int, default=200, help="env steps before timing (>= 128)")
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions")
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
-    parser.add_argument("--out", default=None, help="write the results as JSON here")
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument("--preset", choices=sorted(PRESET_FILES), default=None, help="time a preset's settings")
     choice.add_argument("--conf", default=None, help="time the CartPole-v1 settings of this RL Zoo hyperparameter file")

@@ -8,6 +8,8 @@ from typing import Any
 
 import torch as th
 
+from sb3_cartdqn.command_line import make_parser
+
 
 def command_line(module: str, argv: list[str] | None) -> str:
     """
@@ -16,6 +18,28 @@ def command_line(module: str, argv: list[str] | None) -> str:
     :return: the command that reproduces the run
     """
     return f"python -m {module} " + " ".join(argv if argv is not None else sys.argv[1:])
+
+
+def timing_parser(module: str, doc: str | None, examples: list[str], steps: int, warmup: int, repeats: int) -> Any:
+    """
+    The command line every timing benchmark shares: how many steps are timed, after how many warm-up steps, how many
+    interleaved repetitions, on how many torch threads, and where the JSON goes.
+
+    :param module: the benchmark's module (``sb3_cartdqn.benchmarks.speed``)
+    :param doc: its docstring, for ``--help``
+    :param examples: command lines for ``--help``
+    :param steps: default steps timed per run
+    :param warmup: default steps before timing
+    :param repeats: default interleaved repetitions
+    :return: the ``argparse`` parser, for the benchmark's own flags to be added
+    """
+    parser = make_parser(f"python -m {module}", doc, examples)
+    parser.add_argument("--steps", type=int, default=steps, help="env steps (per seed) timed per run")
+    parser.add_argument("--warmup", type=int, default=warmup, help="env steps before timing (>= 128)")
+    parser.add_argument("--repeats", type=int, default=repeats, help="interleaved repetitions")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--out", default=None, help="write the results as JSON here")
+    return parser
 
 
 def print_header(command: str, repeats: int, steps: int, warmup: int) -> None:

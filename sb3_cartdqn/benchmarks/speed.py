@@ -38,8 +38,7 @@ import torch as th
 import torch.nn.functional as F
 from torch import nn
 
-from sb3_cartdqn.benchmarks.output import command_line, print_header, record
-from sb3_cartdqn.command_line import make_parser
+from sb3_cartdqn.benchmarks.output import command_line, print_header, record, timing_parser
 from sb3_cartdqn.common.defaults import TUTORIAL, tutorial_dqn_kwargs
 
 # The tutorial's constants under the names its code uses (the ``tutorial`` variant is that code)
@@ -494,24 +493,22 @@ def run_benchmark(names: list[str], steps: int, warmup: int, repeats: int) -> di
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = make_parser(
-        "python -m sb3_cartdqn.benchmarks.speed",
+    parser = timing_parser(
+        "sb3_cartdqn.benchmarks.speed",
         __doc__,
         [
             "python -m sb3_cartdqn.benchmarks.speed --steps 3000 --repeats 5 --out results/bench.json",
             "python -m sb3_cartdqn.benchmarks.speed --ablation --no-phases",
         ],
+        steps=3000,
+        warmup=500,
+        repeats=5,
     )
-    parser.add_argument("--steps", type=int, default=3000, help="env steps timed per run")
-    parser.add_argument("--warmup", type=int, default=500, help="env steps before timing (>= 128)")
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved repetitions")
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--only", nargs="+", choices=list(BENCHES), default=DEFAULT_BENCHES, help="variants to run")
     parser.add_argument(
         "--ablation", action="store_true", help="also run CartDQN with each speed change undone (what each change buys)"
     )
     parser.add_argument("--no-phases", action="store_true", help="skip CartDQN's per-phase breakdown")
-    parser.add_argument("--out", default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
     if args.warmup < BATCH_SIZE:
         parser.error(f"--warmup must be >= {BATCH_SIZE} so that learning has started before timing")
