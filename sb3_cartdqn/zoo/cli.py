@@ -34,7 +34,7 @@ from rl_zoo3 import ALGOS
 from sb3_cartdqn.common.trust import TRUST_ENV_VAR
 from sb3_cartdqn.presets import COMPARISON_SEEDS, VERIFICATION_SEEDS
 from sb3_cartdqn.zoo import hub, video
-from sb3_cartdqn.zoo.multi_seed import MultiSeedExperimentManager
+from sb3_cartdqn.zoo.objectives import OBJECTIVES, objective_manager
 from sb3_cartdqn.zoo.registration import ALGO_NAME, default_config_path, one_slot_buffer_on_load, register_cartdqn
 from sb3_cartdqn.zoo.run_config import checked_rl_zoo_enjoy
 
@@ -144,7 +144,9 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
       (verification and comparison seeds); needs ``-optimize``;
     - ``--solved-threshold R``: the mean return that counts as solved (default 475, CartPole-v1's);
     - ``--last-evaluations K``: a seed's score is the smallest of its last K evaluations (default 1: the final one);
-    - ``--batch-seeds``: train each trial's seeds together in one process (``BatchedCartDQN``).
+    - ``--batch-seeds``: train each trial's seeds together in one process (``BatchedCartDQN``);
+    - ``--objective NAME``: ``robustness`` (default, ``MultiSeedExperimentManager``) or ``sustained-seconds``
+      (time to a sustained solve, ``sb3_cartdqn.zoo.sustained_solve``).
 
     With them, ``--num-threads 1`` is added unless a thread count is given (study workers share the cores).
 
@@ -157,11 +159,12 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
     parser.add_argument("--solved-threshold", type=float, default=None)
     parser.add_argument("--last-evaluations", type=int, default=None)
     parser.add_argument("--batch-seeds", action="store_true")
+    parser.add_argument("--objective", choices=OBJECTIVES, default=None)
     known, rest = parser.parse_known_args(list(argv))
     if known.trial_seeds is None:
-        if known.solved_threshold is not None or known.last_evaluations is not None or known.batch_seeds:
+        if known.solved_threshold is not None or known.last_evaluations is not None or known.batch_seeds or known.objective:
             raise SystemExit(
-                "--solved-threshold, --last-evaluations and --batch-seeds belong to the multi-seed objective: "
+                "--solved-threshold, --last-evaluations, --batch-seeds and --objective belong to the multi-seed objective: "
                 "add --trial-seeds S1 S2 ..."
             )
         return None, rest
@@ -182,6 +185,8 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
         settings["last_evaluations"] = known.last_evaluations
     if known.batch_seeds:
         settings["batch_seeds"] = True
+    if known.objective is not None:
+        settings["objective"] = known.objective
     return settings, rest
 
 
@@ -199,7 +204,7 @@ def train_with_trial_seeds(run: ModuleRunner, argv: Sequence[str]) -> None:
     if settings is None:
         run(rest)
         return
-    with mock.patch.object(rl_zoo3.exp_manager, "ExperimentManager", MultiSeedExperimentManager.configured(**settings)):
+    with mock.patch.object(rl_zoo3.exp_manager, "ExperimentManager", objective_manager(settings)):
         run(rest)
 
 
