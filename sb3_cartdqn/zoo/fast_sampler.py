@@ -29,6 +29,19 @@ BUDGETS = (5_000, 7_500, 10_000, 15_000, 20_000, 30_000)
 FAST_BUFFER_SIZE = 100_000
 
 
+def convert_cartdqn_fast_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
+    """
+    Turn the values Optuna stores for a trial of this space (``trial.params``) into CartDQN keyword arguments.
+
+    :param sampled_params: the trial's parameters, named as ``sample_cartdqn_fast_params`` suggests them
+    :return: ``convert_cartdqn_params``'s keyword arguments with the fixed replay capacity (``FAST_BUFFER_SIZE``),
+        and ``n_timesteps`` (the budget) when the trial searched it
+    """
+    hyperparams = convert_cartdqn_params(sampled_params)
+    hyperparams["buffer_size"] = FAST_BUFFER_SIZE
+    return hyperparams
+
+
 def sample_cartdqn_fast_params(
     trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]
 ) -> dict[str, Any]:
@@ -68,10 +81,9 @@ def sample_cartdqn_fast_params(
     fixed_budget = additional_args.get("n_timesteps")
     if fixed_budget is None:
         sampled["n_timesteps"] = trial.suggest_categorical("n_timesteps", BUDGETS)
-    hyperparams = convert_cartdqn_params(sampled)
+    hyperparams = convert_cartdqn_fast_params(sampled)
     if fixed_budget is not None:
         hyperparams["n_timesteps"] = int(fixed_budget)
-    hyperparams["buffer_size"] = FAST_BUFFER_SIZE
     for name in ("gamma", "batch_size", "learning_rate", "gradient_steps"):
         trial.set_user_attr(name, hyperparams[name])
     if isinstance(hyperparams["learning_rate"], str):

@@ -13,11 +13,18 @@ greedy policy plays ``--eval-episodes`` episodes on an evaluation env seeded apa
 - **fails** when no evaluation up to ``B`` reaches the threshold (training stops at ``B``) or a later one falls
   below it (training stops there).
 
-The trial's score, maximised, is ``-(FAILURE_SECONDS * failed seeds + max over succeeded seeds of their seconds)``:
-any trial with a failed seed ranks below every trial that succeeds on all seeds, fewer failed seeds rank higher,
-then fewer seconds. The seconds are the slowest seed's, not the mean: the preset is to solve on *every* seed (50
-held-out seeds are its check), so a setting that is fast on two seeds and slow on the third is worse than one that is
-a little slower on all three.
+The trial's score, maximised, is
+
+    -(FAILURE_SECONDS * failed seeds + SHORTFALL_SECONDS * mean shortfall of the failed seeds
+      + max over succeeded seeds of their seconds (capped at SHORTFALL_SECONDS - 1))
+
+so any trial with a failed seed ranks below every trial that succeeds on all seeds, fewer failed seeds rank higher,
+then (among trials with failures) failed seeds that came closer, then fewer seconds. A failed seed's shortfall, in
+[0, 1], says how far it was from a sustained solve: ``1 - 0.5 * best return by B / threshold`` (0.5 to 1) when it
+never solved, ``0.5 * (1 - share of the steps from its solve to 2 B that it held)`` (0 to 0.5) when it fell off. It
+gives the sampler a slope to climb while no trial succeeds yet (random settings rarely do). The seconds are the
+slowest seed's, not the mean: the preset is to solve on *every* seed (50 held-out seeds are its check), so a setting
+that is fast on two seeds and slow on the third is worse than one that is a little slower on all three.
 
 Pruning: RL Zoo's median pruner compares a trial's best intermediate value with the median of complete trials' at
 the same step, so the reported values have to grow as a learning curve does. Each evaluation before a seed's solve
@@ -58,8 +65,10 @@ from sb3_cartdqn.zoo.multi_seed import EVAL_SEED_OFFSET
 
 #: Env steps between two evaluations of the greedy policy
 EVAL_FREQ = 500
-#: Score of one failed seed, in seconds: more than any seed's seconds to a sustained solve can count
+#: Score of one failed seed, in seconds: more than the shortfall and the seconds together can count
 FAILURE_SECONDS = 1_000.0
+#: Score of the failed seeds' mean shortfall (0 to 1), in seconds; the seconds to a solve count up to one less
+SHORTFALL_SECONDS = 500.0
 #: Width in CPU seconds of one pruning step (see the module documentation)
 CLOCK_BUCKET_SECONDS = 0.5
 
@@ -87,15 +96,34 @@ def seed_status(history: Sequence[tuple[int, float]], threshold: float, budget: 
     return SUSTAINED if history[-1][0] >= 2 * budget else RUNNING
 
 
-def sustained_score(seconds: Sequence[float | None]) -> float:
+def failure_shortfall(history: Sequence[tuple[int, float]], threshold: float, budget: int) -> float:
+    """
+    :param history: a failed seed's evaluations ``(env steps, greedy mean return)``
+    :param threshold: the mean return that counts as solved
+    :param budget: the trial's budget ``B``
+    :return: how far the seed was from a sustained solve, in [0, 1]: ``0.5 * (1 - share of the steps from its solve
+        to 2 B that it held)`` when it fell off, ``1 - 0.5 * (best return by B) / threshold`` when it never solved
+    """
+    solved = next((steps for steps, mean in history if mean >= threshold and steps <= budget), None)
+    if solved is None:
+        best = max((mean for steps, mean in history if steps <= budget), default=0.0)
+        return 1.0 - 0.5 * min(max(best, 0.0), threshold) / threshold
+    fell = next((steps for steps, mean in history if steps > solved and mean < threshold), 2 * budget)
+    return 0.5 * (1.0 - (fell - solved) / (2 * budget - solved))
+
+
+def sustained_score(seconds: Sequence[float | None], shortfalls: Sequence[float] = ()) -> float:
     """
     :param seconds: per seed, the CPU seconds to its sustained solve, or None for a failed seed
-    :return: the trial's score (maximised): ``-(FAILURE_SECONDS * failed seeds + max seconds of the others)``, the
-        seconds capped just below ``FAILURE_SECONDS`` so that one more failure always costs more
+    :param shortfalls: the failed seeds' shortfalls (:func:`failure_shortfall`; none: 1 each)
+    :return: the trial's score (maximised, see the module documentation): ``-(FAILURE_SECONDS * failed seeds +
+        SHORTFALL_SECONDS * mean shortfall + the slowest seed's seconds)``, the seconds capped below
+        ``SHORTFALL_SECONDS`` so that one more failure always costs more
     """
     failed = sum(value is None for value in seconds)
+    shortfall = float(np.mean(shortfalls)) if len(shortfalls) else float(failed > 0)
     slowest = max((value for value in seconds if value is not None), default=0.0)
-    return -(FAILURE_SECONDS * failed + min(slowest, FAILURE_SECONDS - 1.0))
+    return -(FAILURE_SECONDS * failed + SHORTFALL_SECONDS * shortfall + min(slowest, SHORTFALL_SECONDS - 1.0))
 
 
 class SustainedSolveCallback(EvalCallback):
@@ -343,7 +371,7 @@ class SustainedSolveExperimentManager(ExperimentManager):
             for seed in self.trial_seeds:
                 outcome = self.train_seed(kwargs, seed, budget, threshold, reporter)
                 outcomes.append(outcome)
-                self._record(trial, outcomes, budget, started)
+                self._record(trial, outcomes, budget, started, self._shortfalls(outcomes, threshold, budget))
                 if outcome.status == RUNNING:
                     trial.set_user_attr("pruned_on_seed", seed)
                     raise optuna.exceptions.TrialPruned()
@@ -358,10 +386,17 @@ class SustainedSolveExperimentManager(ExperimentManager):
                 # study.optimize returns after this trial: the worker stops with no trial cut short
                 print(f"Trial {trial.number}: {stop_file} exists, this worker stops after this trial")
                 trial.study.stop()
-        return sustained_score([outcome.seconds for outcome in outcomes])
+        return sustained_score([outcome.seconds for outcome in outcomes], self._shortfalls(outcomes, threshold, budget))
 
     @staticmethod
-    def _record(trial: optuna.Trial, outcomes: list[SeedOutcome], budget: int, started: float) -> None:
+    def _shortfalls(outcomes: list[SeedOutcome], threshold: float, budget: int) -> list[float]:
+        """:return: the failed seeds' shortfalls (``failure_shortfall``)"""
+        return [failure_shortfall(o.history, threshold, budget) for o in outcomes if o.status in (FELL_OFF, UNSOLVED)]
+
+    @staticmethod
+    def _record(
+        trial: optuna.Trial, outcomes: list[SeedOutcome], budget: int, started: float, shortfalls: list[float]
+    ) -> None:
         """Store the seeds' outcomes so far as the trial's user attributes (kept for pruned trials too)."""
         by_seed = {str(o.seed): o for o in outcomes}
         seconds = {seed: o.seconds for seed, o in by_seed.items()}
@@ -374,6 +409,9 @@ class SustainedSolveExperimentManager(ExperimentManager):
         trial.set_user_attr("trained_steps", {seed: o.history[-1][0] if o.history else 0 for seed, o in by_seed.items()})
         trial.set_user_attr("seeds_solved", sum(o.status == SUSTAINED for o in outcomes))
         trial.set_user_attr("seeds_failed", sum(o.status in (FELL_OFF, UNSOLVED) for o in outcomes))
+        trial.set_user_attr("shortfalls", [round(value, 4) for value in shortfalls])
+        best_returns = {seed: max((mean for _, mean in o.history), default=None) for seed, o in by_seed.items()}
+        trial.set_user_attr("best_returns", best_returns)
         solved = [s for s in seconds.values() if s is not None]
         trial.set_user_attr("max_seconds", _round(max(solved, default=None)))
         trial.set_user_attr("mean_seconds", _round(float(np.mean(solved)) if solved else None))
