@@ -21,12 +21,12 @@ from sb3_cartdqn.zoo.sustained_solve import (
     FAILURE_SECONDS,
     FELL_OFF,
     RUNNING,
+    SHORTFALL_SECONDS,
     SUSTAINED,
     UNSOLVED,
     ProgressReporter,
     SustainedSolveCallback,
     SustainedSolveExperimentManager,
-    SHORTFALL_SECONDS,
     failure_shortfall,
     seed_status,
     sustained_score,
@@ -180,6 +180,9 @@ def test_objective_flags():
         objective_manager({**settings, "batch_seeds": True})
     with pytest.raises(SystemExit, match="add --trial-seeds"):
         split_trial_seeds(["-optimize", "--objective", "sustained-seconds"])
+    # The fast study's verification seeds are held out
+    with pytest.raises(SystemExit, match=r"\[3049\] are held out"):
+        split_trial_seeds(["-optimize", "--trial-seeds", "2000", "3049"])
 
 
 def _load(name, folder):

@@ -32,7 +32,7 @@ from unittest import mock
 from rl_zoo3 import ALGOS
 
 from sb3_cartdqn.common.trust import TRUST_ENV_VAR
-from sb3_cartdqn.presets import COMPARISON_SEEDS, VERIFICATION_SEEDS
+from sb3_cartdqn.presets import COMPARISON_SEEDS, FAST_VERIFICATION_SEEDS, VERIFICATION_SEEDS
 from sb3_cartdqn.zoo import hub, video
 from sb3_cartdqn.zoo.objectives import OBJECTIVES, objective_manager
 from sb3_cartdqn.zoo.registration import ALGO_NAME, default_config_path, one_slot_buffer_on_load, register_cartdqn
@@ -170,11 +170,12 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
         return None, rest
     if not {"-optimize", "--optimize-hyperparameters"} & set(rest):
         raise SystemExit("--trial-seeds scores Optuna trials: add -optimize (and --n-trials, --storage, ...)")
-    held_out = sorted(set(known.trial_seeds) & (set(VERIFICATION_SEEDS) | set(COMPARISON_SEEDS)))
+    held_out = sorted(set(known.trial_seeds) & {*VERIFICATION_SEEDS, *COMPARISON_SEEDS, *FAST_VERIFICATION_SEEDS})
     if held_out:
         raise SystemExit(
             f"--trial-seeds {held_out} are held out (verification seeds {VERIFICATION_SEEDS[0]}-{VERIFICATION_SEEDS[-1]}, "
-            f"comparison seeds {COMPARISON_SEEDS[0]}-{COMPARISON_SEEDS[-1]}): tune on other seeds, e.g. 1000 1001 1002"
+            f"comparison seeds {COMPARISON_SEEDS[0]}-{COMPARISON_SEEDS[-1]}, fast-study verification seeds "
+            f"{FAST_VERIFICATION_SEEDS[0]}-{FAST_VERIFICATION_SEEDS[-1]}): tune on other seeds, e.g. 1000 1001 1002"
         )
     if not any(arg.startswith("--num-threads") for arg in rest):
         rest += ["--num-threads", "1"]

@@ -409,7 +409,7 @@ class SustainedSolveExperimentManager(ExperimentManager):
         trial.set_user_attr("trained_steps", {seed: o.history[-1][0] if o.history else 0 for seed, o in by_seed.items()})
         trial.set_user_attr("seeds_solved", sum(o.status == SUSTAINED for o in outcomes))
         trial.set_user_attr("seeds_failed", sum(o.status in (FELL_OFF, UNSOLVED) for o in outcomes))
-        trial.set_user_attr("shortfalls", [round(value, 4) for value in shortfalls])
+        trial.set_user_attr("shortfalls", [round(value, 6) for value in shortfalls])
         best_returns = {seed: max((mean for _, mean in o.history), default=None) for seed, o in by_seed.items()}
         trial.set_user_attr("best_returns", best_returns)
         solved = [s for s in seconds.values() if s is not None]
