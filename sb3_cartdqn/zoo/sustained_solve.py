@@ -48,7 +48,7 @@ import copy
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -208,7 +208,7 @@ class SeedOutcome:
 
     seed: int
     status: str
-    history: list[tuple[int, float]] = field(default_factory=list)
+    history: list[tuple[int, float]]
     solve_seconds: float | None = None
     solve_steps: int | None = None
     train_seconds: float = 0.0
