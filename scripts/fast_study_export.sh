@@ -16,6 +16,8 @@ ROUNDS=${ROUNDS:-0}
 DOCS=${DOCS:-docs/fast_study}
 PYTHON=${PYTHON:-python}
 export MPLBACKEND=Agg OMP_NUM_THREADS=1
+# examples/study_report.py imports this checkout's package, not an installed one
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 export_and_commit() {
     # trials.csv is written first: it is committed even when the rest of the report cannot be made yet (no complete

@@ -20,12 +20,13 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import torch as th
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
-from sb3_cartdqn.presets import PRESET_FILES, load_preset, verification_table
+from sb3_cartdqn.presets import PRESET_FILES, load_preset, read_preset, verification_table
 
 #: Mean greedy return that counts as solved (CartPole-v1's reward threshold)
 SOLVED_THRESHOLD = 475.0
@@ -52,6 +53,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-9"), help="seeds, e.g. 0-9 or 1,5,7")
     parser.add_argument("--timesteps", type=int, default=None, help="env steps per seed (default: the preset's budget)")
     parser.add_argument("--preset", choices=sorted(PRESET_FILES), default="tutorial", help="settings to train with")
+    parser.add_argument("--conf", default=None, help="an RL Zoo hyperparameter file to train with instead of --preset")
     parser.add_argument(
         "--budget-factors", type=float, nargs="+", default=None, help="train at these multiples of the budget (e.g. 1 2)"
     )
@@ -142,7 +144,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """
     args = parse_args(argv)
     th.set_num_threads(args.threads)
-    preset = load_preset(args.preset, args.env)
+    preset = load_preset(args.preset, args.env) if args.conf is None else read_preset(Path(args.conf), args.env, args.conf)
+    args.preset = preset.name
     if preset.policy != "MlpPolicy":
         raise SystemExit(f"preset {args.preset!r} uses {preset.policy}: the batched trainer trains MlpPolicy only.")
     budget = args.timesteps if args.timesteps is not None else preset.n_timesteps
