@@ -13,8 +13,8 @@ def test_conf_file_settings_and_budget(tmp_path):
     section["policy_kwargs"] = "dict(net_arch=[16])"
     conf.write_text(yaml.safe_dump({"CartPole-v1": section}))
     out = tmp_path / "out"
-    summary = main(["--conf", str(conf), "--seeds", "4,5", "--budget-factors", "1", "2", "--eval-episodes", "2"]
-                   + ["--out", str(out), "--no-progress-bar"])  # fmt: skip
+    args = ["--conf", str(conf), "--seeds", "4,5", "--budget-factors", "1", "2", "--eval-episodes", "2"]
+    summary = main([*args, "--out", str(out), "--no-progress-bar"])
     assert summary["preset"] == str(conf)
     assert [budget["timesteps_per_seed"] for budget in summary["budgets"]] == [300, 600]
     model = CartDQN.load(out / "x2" / "seed_5.zip")
