@@ -147,6 +147,15 @@ def active_minutes(trials: list[optuna.trial.FrozenTrial], gap_minutes: float = 
     return sum((end - start).total_seconds() for start, end in runs) / 60, len(runs)
 
 
+def _failure(attrs: dict[str, Any], seed: str) -> str:
+    """:return: how a seed of a sustained-seconds trial failed, from the trial's user attributes"""
+    status = attrs["seed_status"][seed]
+    if status == "fell_off":
+        return f"fell_off at {attrs['trained_steps'][seed]} (475 at {attrs['solve_steps'][seed]})"
+    best = attrs.get("best_returns", {}).get(seed)
+    return status if best is None else f"{status} (best {best:g})"
+
+
 def fast_study_tables(trials: list[optuna.trial.FrozenTrial], top: int = 15) -> list[str]:
     """
     :param trials: the study's trials
@@ -164,9 +173,11 @@ def fast_study_tables(trials: list[optuna.trial.FrozenTrial], top: int = 15) -> 
     lines = [
         f"## The {min(top, len(complete))} best complete trials",
         "",
-        "Score: -(1000 x failed seeds + the slowest seed's CPU seconds to a sustained solve). Per seed: CPU seconds "
-        "of training to the first greedy evaluation >= 475 (evaluations excluded) and its env steps, or how it failed "
-        "(`unsolved`: not at the budget; `fell_off`: below 475 later, before twice the budget).",
+        "Score: -(1000 x failed seeds + 500 x mean shortfall of the failed seeds + the slowest seed's CPU seconds "
+        "to a sustained solve) (`sb3_cartdqn/zoo/sustained_solve.py`). Per seed: CPU seconds of training to the "
+        "first greedy evaluation >= 475 (evaluations excluded) and its env steps, or how it failed (`fell_off at "
+        "N (475 at M)`: first >= 475 at M env steps, below it at N, before twice the budget; `unsolved (best R)`: "
+        "no evaluation >= 475 by the budget).",
         "",
         "| trial | score | budget | seeds: seconds (steps) | net | train_freq / gradient_steps | batch | n_steps "
         "| double_q | lr | wall s |",
@@ -177,7 +188,7 @@ def fast_study_tables(trials: list[optuna.trial.FrozenTrial], top: int = 15) -> 
         seeds = ", ".join(
             f"{seed}: {seconds:.2f} s ({attrs['solve_steps'][seed]})"
             if seconds is not None
-            else f"{seed}: {attrs['seed_status'][seed]}"
+            else f"{seed}: {_failure(attrs, seed)}"
             for seed, seconds in attrs["sustained_seconds"].items()
         )
         net = "x".join([str(params.get("net_width"))] * int(params.get("net_depth", 2)))

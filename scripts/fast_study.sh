@@ -8,7 +8,8 @@
 #       setsid nohup bash scripts/fast_study.sh > runs/fast_study/study.log 2>&1 < /dev/null &
 #
 # Settings (environment variables): STORAGE (required), STUDY (default cartdqn-fast), TRIALS (total over all workers,
-# default 100), WORKERS (default 2), OUT (log folder, default runs/fast_study), NICE (default 10).
+# default 100), WORKERS (default 2), OUT (log folder, default runs/fast_study), NICE (default 10), SEED_BASE (worker
+# k's sampler seed is SEED_BASE + k, default 0: give a later run of the same study another one).
 # Extra arguments go to every worker. Stop cleanly: `touch $OUT/STOP` (each worker returns after its current trial).
 # Resume: run it again with the same STUDY (TPE continues from the stored trials; after losing the database, first
 # python scripts/restore_study.py docs/fast_study/trials.csv --sampler fast --storage "$STORAGE" --study-name "$STUDY").
@@ -21,6 +22,7 @@ TRIALS=${TRIALS:-100}
 WORKERS=${WORKERS:-2}
 OUT=${OUT:-runs/fast_study}
 NICE=${NICE:-10}
+SEED_BASE=${SEED_BASE:-0}
 PYTHON=${PYTHON:-python}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 SDL_VIDEODRIVER=dummy MPLBACKEND=Agg
 mkdir -p "$OUT"
@@ -39,7 +41,7 @@ for worker in $(seq 1 "$WORKERS"); do
         --storage "$STORAGE" --study-name "$STUDY" --max-total-trials "$TRIALS" \
         --eval-episodes 10 --n-eval-envs 10 --n-evaluations 12 \
         --sampler tpe --pruner median --n-startup-trials 10 --no-optim-plots --num-threads 1 \
-        --seed "$worker" -f "$OUT/worker$worker" "$@" >"$OUT/worker$worker.log" 2>&1 &
+        --seed "$((SEED_BASE + worker))" -f "$OUT/worker$worker" "$@" >"$OUT/worker$worker.log" 2>&1 &
     pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid" || echo "worker $pid exited with $?"; done
