@@ -2,8 +2,9 @@
 # While scripts/fast_study.sh runs: every INTERVAL seconds (default 1200), write the study's report to docs/fast_study
 # (examples/study_report.py --sampler fast: trials.csv, summary.md, best.yml, importances.json, history.png) and commit
 # that folder alone, so that the trials survive the loss of the machine (scripts/restore_study.py --sampler fast
-# re-creates the study from trials.csv). Stops when the workers have stopped (no `-optimize --objective
-# sustained-seconds` process left) after one last export, or after ROUNDS rounds (default: no limit).
+# re-creates the study from trials.csv). Stops when the workers have stopped (no process with `--study-name $STUDY`
+# left) after one last export, or after ROUNDS rounds (default: no limit). STUDY (default cartdqn-fast) and DOCS
+# (default docs/fast_study) name the study and its report folder.
 #
 #   STORAGE=postgresql+psycopg2://postgres@127.0.0.1:5433/cartdqn_fast_study \
 #       setsid nohup bash scripts/fast_study_export.sh > runs/fast_study/export.log 2>&1 < /dev/null &
@@ -40,6 +41,6 @@ while :; do
     sleep "$INTERVAL"
     round=$((round + 1))
     export_and_commit
-    if ! pgrep -f -- "--objective sustained-seconds" > /dev/null; then echo "workers gone: stop"; break; fi
+    if ! pgrep -f -- "--study-name $STUDY " > /dev/null; then echo "workers gone: stop"; break; fi
     if [ "$ROUNDS" -gt 0 ] && [ "$round" -ge "$ROUNDS" ]; then break; fi
 done

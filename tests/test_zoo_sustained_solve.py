@@ -29,6 +29,7 @@ from sb3_cartdqn.zoo.sustained_solve import (
     SustainedSolveExperimentManager,
     failure_shortfall,
     seed_status,
+    solve_index,
     sustained_score,
 )
 
@@ -48,6 +49,26 @@ def test_seed_status():
     assert seed_status([(500, 480.0), (1000, 300.0), (1500, 500.0), (2000, 500.0)], threshold, budget) == FELL_OFF
     # Dips before the first solve do not count
     assert seed_status([(500, 480.0 - 200), (1000, 480.0), (1500, 476.0), (2000, 500.0)], threshold, budget) == SUSTAINED
+
+
+def test_settled_rule():
+    budget, threshold = 1000, 475.0
+    # A dip before the budget moves the solve to the start of the run that holds through the budget
+    history = [(500, 480.0), (1000, 300.0), (1500, 480.0), (2000, 500.0), (2500, 490.0)]
+    assert solve_index(history, threshold, 1500, settled=False) == 0
+    assert solve_index(history, threshold, 1500, settled=True) == 2
+    assert solve_index(history[:2], threshold, 1500, settled=True) is None  # not at the budget yet
+    assert seed_status(history[:4], threshold, 1500, settled=False) == FELL_OFF
+    assert seed_status(history[:4], threshold, 1500, settled=True) == RUNNING
+    # Below the threshold at the budget: unsolved, whatever came before
+    assert seed_status([(500, 500.0), (1000, 474.0)], threshold, budget, settled=True) == UNSOLVED
+    # After the budget, any dip fails
+    assert seed_status([(500, 500.0), (1000, 480.0), (1500, 400.0)], threshold, budget, settled=True) == FELL_OFF
+    held = [(500, 100.0), (1000, 480.0), (1500, 500.0), (2000, 480.0)]
+    assert seed_status(held, threshold, budget, settled=True) == SUSTAINED
+    # Shortfall of a fall: share of B..2B held
+    fell = [(500, 500.0), (1000, 480.0), (1500, 400.0)]
+    assert failure_shortfall(fell, threshold, budget, settled=True) == pytest.approx(0.25)
 
 
 def test_sustained_score_orders_failures_then_shortfall_then_seconds():
@@ -105,10 +126,10 @@ class ScriptedEpisodes(gym.Env):
         return np.zeros(4, np.float32), 1.0, done, False, {}
 
 
-def _train(eval_lengths, threshold, budget, burn_seconds=0.0, n_eval_episodes=2):
+def _train(eval_lengths, threshold, budget, burn_seconds=0.0, n_eval_episodes=2, settled=False):
     model = CartDQN("MlpPolicy", "CartPole-v1", learning_starts=100, seed=0, policy_kwargs={"net_arch": [16]})
     eval_env = DummyVecEnv([lambda: Monitor(ScriptedEpisodes(eval_lengths, burn_seconds))])
-    callback = SustainedSolveCallback(eval_env, threshold, budget, n_eval_episodes=n_eval_episodes)
+    callback = SustainedSolveCallback(eval_env, threshold, budget, n_eval_episodes=n_eval_episodes, settled=settled)
     model.learn(2 * budget, callback=callback)
     return model, callback
 
@@ -126,6 +147,11 @@ def test_callback_stops_when_the_outcome_is_certain():
     model, callback = _train([10], threshold=5.0, budget=500)
     assert callback.status == SUSTAINED and model.num_timesteps == 1000
     assert [steps for steps, _ in callback.history] == [500, 1000]
+    # The settled rule: the dip at 1000 (before the budget 1500) does not fail; solved from 1500 on
+    model, callback = _train([10, 10, 3, 3, 10], threshold=5.0, budget=1500, settled=True)
+    assert callback.status == SUSTAINED and model.num_timesteps == 3000
+    assert callback.solve_steps == 1500 and callback.first_solve[0] == 500
+    assert callback.solve_seconds == callback.history_seconds[2] > callback.first_solve[1]
 
 
 def test_cpu_seconds_exclude_evaluations():
@@ -149,10 +175,18 @@ def test_progress_reporter_fills_every_cpu_second_step():
     assert reporter(500, 100.0, 0.2)  # step 0
     assert reporter(1000, 50.0, 0.4)  # still step 0: not reported again
     assert reporter(1500, 600.0, 1.6)  # step 3, capped at the threshold; steps 1 and 2 keep the earlier progress
-    reporter.next_seed(1.6)
+    reporter.next_seed()
     assert reporter(500, 200.0, 0.5)  # second seed: clock 2.1 s (step 4), progress 475 + 200
     frozen = study.trials[0]
     assert frozen.intermediate_values == {0: 100.0, 1: 100.0, 2: 100.0, 3: 475.0, 4: 675.0}
+    # The settled rule counts a seed's latest evaluation, not its best (an early lucky 475 does not count)
+    trial = study.ask()
+    reporter = ProgressReporter(trial, threshold=475.0, bucket_seconds=0.5, use_best=False)
+    reporter(500, 480.0, 0.2)
+    reporter(1000, 30.0, 0.6)
+    reporter.next_seed()
+    reporter(500, 50.0, 0.5)
+    assert study.trials[1].intermediate_values == {0: 475.0, 1: 30.0, 2: 80.0}
 
 
 def test_sampler_space_and_fixed_budget():
@@ -192,12 +226,13 @@ def _load(name, folder):
     return module
 
 
-def test_tiny_study_end_to_end(tmp_path):
+@pytest.mark.parametrize("objective", ["sustained-seconds", "settled-seconds"])
+def test_tiny_study_end_to_end(tmp_path, objective):
     storage = str(tmp_path / "study.log")
     args = ["train", "--algo", "cartdqn", "--env", "CartPole-v1", *QUICK, "-optimize", "--storage", storage]
     args += ["--study-name", "s", "--n-trials", "2", "--eval-episodes", "2", "--sampler", "random"]
     args += ["--pruner", "median", "--no-optim-plots", "-params", "n_timesteps:500"]
-    args += ["--trial-seeds", "2000", "2001", "--objective", "sustained-seconds"]
+    args += ["--trial-seeds", "2000", "2001", "--objective", objective]
     run_zoo(args, tmp_path)
     study = optuna.load_study(
         study_name="s", storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(storage))
@@ -215,6 +250,7 @@ def test_tiny_study_end_to_end(tmp_path):
         expected = sustained_score(list(attrs["sustained_seconds"].values()), attrs["shortfalls"])
         assert trial.value == pytest.approx(expected, abs=1e-2)
         assert len(attrs["shortfalls"]) == attrs["seeds_failed"] and set(attrs["best_returns"]) == {"2000", "2001"}
+        assert set(attrs["first_solve_steps"]) == {"2000", "2001"}
         assert attrs["train_cpu_seconds"] > 0 and attrs["eval_cpu_seconds"] >= 0
         # progress reported on the CPU-time steps
         assert trial.intermediate_values and min(trial.intermediate_values) == 0

@@ -145,8 +145,8 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
     - ``--solved-threshold R``: the mean return that counts as solved (default 475, CartPole-v1's);
     - ``--last-evaluations K``: a seed's score is the smallest of its last K evaluations (default 1: the final one);
     - ``--batch-seeds``: train each trial's seeds together in one process (``BatchedCartDQN``);
-    - ``--objective NAME``: ``robustness`` (default, ``MultiSeedExperimentManager``) or ``sustained-seconds``
-      (time to a sustained solve, ``sb3_cartdqn.zoo.sustained_solve``).
+    - ``--objective NAME``: ``robustness`` (default, ``MultiSeedExperimentManager``), ``sustained-seconds`` or
+      ``settled-seconds`` (time to a sustained solve, ``sb3_cartdqn.zoo.sustained_solve``).
 
     With them, ``--num-threads 1`` is added unless a thread count is given (study workers share the cores).
 
