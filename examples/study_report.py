@@ -11,6 +11,10 @@ importances, and per value of each categorical option the trials' mean score and
 ``best.yml`` (the best trial as a ``CartPole-v1`` section: the default hyperparameter file's section, which the
 study's trials started from, updated with the trial's converted parameters and the study's budget) and
 ``history.png``.
+
+For the fast study (``--objective sustained-seconds``, ``scripts/fast_study.sh``) pass ``--sampler fast``: trials are
+converted with its search space's converter, the budget is each trial's own (``--budget`` is not needed), and the
+summary adds the fastest trials with their per-seed CPU seconds (``fast_study_tables``).
 """
 
 import argparse
@@ -24,6 +28,7 @@ import yaml
 
 from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.zoo import convert_cartdqn_params, default_config_path
+from sb3_cartdqn.zoo.fast_sampler import convert_cartdqn_fast_params
 from sb3_cartdqn.zoo.hyperparams_files import read_hyperparams_file
 
 matplotlib.use("Agg")
@@ -41,7 +46,11 @@ OPTIONS = (
     "subsample_steps",
     "buffer_size",
     "batch_size_pow",
+    "learning_starts",
+    "n_timesteps",
 )
+#: ``--sampler``: the converter of each search space's trial parameters
+CONVERTERS = {"default": convert_cartdqn_params, "fast": convert_cartdqn_fast_params}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,7 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--storage", required=True, help="the study's storage (URL, or a JournalStorage .log file)")
     parser.add_argument("--study-name", required=True)
-    parser.add_argument("--budget", type=int, required=True, help="env steps per seed the study trained (-n)")
+    parser.add_argument("--budget", type=int, default=None, help="env steps per seed the study trained (-n)")
+    parser.add_argument("--sampler", choices=sorted(CONVERTERS), default="default", help="the study's search space")
     parser.add_argument("--env", default="CartPole-v1")
     parser.add_argument("--out", default="docs/study", help="output folder")
     return parser.parse_args(argv)
@@ -75,15 +85,18 @@ def load_study(storage: str, study_name: str) -> optuna.Study:
     return optuna.load_study(study_name=study_name, storage=storage)
 
 
-def best_section(trial: optuna.trial.FrozenTrial, budget: int, env_id: str) -> dict[str, Any]:
+def best_section(trial: optuna.trial.FrozenTrial, budget: int | None, env_id: str, sampler: str = "default") -> dict[str, Any]:
     """
     :param trial: a trial of the study
-    :param budget: the study's env steps per seed
+    :param budget: the study's env steps per seed (None: the trial's own, its user attribute ``budget``)
     :param env_id: the env section of the default hyperparameter file the trials started from
+    :param sampler: the study's search space (a key of ``CONVERTERS``)
     :return: the trial's settings as an RL Zoo hyperparameter section (``policy_kwargs`` as RL Zoo's string)
     """
     section = dict(read_hyperparams_file(default_config_path())[env_id])
-    section.update(convert_cartdqn_params(trial.params))
+    section.update(CONVERTERS[sampler](trial.params))
+    if budget is None:
+        budget = trial.user_attrs.get("budget", section["n_timesteps"])
     section["n_timesteps"] = budget
     if isinstance(section.get("policy_kwargs"), dict):
         section["policy_kwargs"] = "dict(" + ", ".join(f"{k}={v!r}" for k, v in section["policy_kwargs"].items()) + ")"
@@ -143,6 +156,62 @@ def active_minutes(trials: list[optuna.trial.FrozenTrial], gap_minutes: float = 
     return sum((end - start).total_seconds() for start, end in runs) / 60, len(runs)
 
 
+def _failure(attrs: dict[str, Any], seed: str) -> str:
+    """:return: how a seed of a sustained-seconds trial failed, from the trial's user attributes"""
+    status = attrs["seed_status"][seed]
+    if status == "fell_off":
+        return f"fell_off at {attrs['trained_steps'][seed]} (475 at {attrs['solve_steps'][seed]})"
+    best = attrs.get("best_returns", {}).get(seed)
+    return status if best is None else f"{status} (best {best:g})"
+
+
+def fast_study_tables(trials: list[optuna.trial.FrozenTrial], top: int = 15) -> list[str]:
+    """
+    :param trials: the study's trials
+    :param top: how many of the best complete trials to list
+    :return: Markdown lines for a study scored by the time to a sustained solve (``--objective sustained-seconds``):
+        the best complete trials with each seed's outcome and CPU seconds, and how many trials ended each way
+    """
+    scored = [t for t in trials if "sustained_seconds" in t.user_attrs]
+    if not scored:
+        return []
+    complete = sorted(
+        (t for t in scored if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None),
+        key=lambda t: -float(t.value),  # type: ignore[arg-type]
+    )
+    lines = [
+        f"## The {min(top, len(complete))} best complete trials",
+        "",
+        "Score: -(1000 x failed seeds + 500 x mean shortfall of the failed seeds + the slowest seed's CPU seconds "
+        "to a sustained solve) (`sb3_cartdqn/zoo/sustained_solve.py`). Per seed: CPU seconds of training to the "
+        "first greedy evaluation >= 475 (evaluations excluded) and its env steps, or how it failed (`fell_off at "
+        "N (475 at M)`: first >= 475 at M env steps, below it at N, before twice the budget; `unsolved (best R)`: "
+        "no evaluation >= 475 by the budget).",
+        "",
+        "| trial | score | budget | seeds: seconds (steps) | net | train_freq / gradient_steps | batch | n_steps "
+        "| double_q | lr | wall s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for t in complete[:top]:
+        attrs, params = t.user_attrs, t.params
+        seeds = ", ".join(
+            f"{seed}: {seconds:.2f} s ({attrs['solve_steps'][seed]})"
+            if seconds is not None
+            else f"{seed}: {_failure(attrs, seed)}"
+            for seed, seconds in attrs["sustained_seconds"].items()
+        )
+        net = "x".join([str(params.get("net_width"))] * int(params.get("net_depth", 2)))
+        lines.append(
+            f"| {t.number} | {float(t.value):.2f} | {attrs.get('budget')} | {seeds} | {net} "  # type: ignore[arg-type]
+            f"| {params.get('train_freq')} / {attrs.get('gradient_steps')} | {attrs.get('batch_size')} "
+            f"| {params.get('n_steps')} | {params.get('double_q')} | {attrs.get('learning_rate')} "
+            f"| {attrs.get('wall_seconds')} |"
+        )
+    solved_all = sum(t.user_attrs.get("seeds_failed", 1) == 0 for t in complete)
+    lines += ["", f"Complete trials with every seed sustained: {solved_all} of {len(complete)}.", ""]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     out = Path(args.out)
@@ -155,11 +224,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     restored = sum("restored_from" in t.user_attrs for t in study.trials)
     n_seeds = max(len(t.user_attrs.get("final_returns", {})) for t in complete)
     # PED-ANOVA (Optuna's default evaluator; fANOVA would need scikit-learn)
-    importances = optuna.importance.get_param_importances(study)
+    try:
+        importances = optuna.importance.get_param_importances(study)
+    except (RuntimeError, ValueError) as error:  # too few complete trials yet
+        print(f"No parameter importances: {error}")
+        importances = {}
     (out / "importances.json").write_text(json.dumps(importances, indent=2))
     effects = option_effects(complete, n_seeds)
     best = study.best_trial
-    section = best_section(best, args.budget, args.env)
+    section = best_section(best, args.budget, args.env, args.sampler)
     (out / "best.yml").write_text(yaml.safe_dump({args.env: section}, sort_keys=False))
     optuna.visualization.matplotlib.plot_optimization_history(study).figure.savefig(out / "history.png", dpi=110)
 
@@ -167,7 +240,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"# Study `{args.study_name}`",
         "",
         f"{len(study.trials)} trials ({', '.join(f'{n} {s.lower()}' for s, n in states.items() if n)}), "
-        f"{args.budget:,} env steps per seed, {n_seeds} seeds per trial, wall time {wall_minutes:.1f} min "
+        + (f"{args.budget:,} env steps per seed" if args.budget else "each trial's own budget")
+        + f", {n_seeds} seeds per trial, wall time {wall_minutes:.1f} min "
         f"(first start to last finish of each of its {n_runs} run(s) of workers"
         + (f"; {restored} trials restored from a report by scripts/restore_study.py" if restored else "")
         + "). Trials solved on every seed: "
@@ -180,6 +254,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         yaml.safe_dump({args.env: section}, sort_keys=False).rstrip(),
         "```",
         "",
+        *fast_study_tables(study.trials),
         "## Parameter importances (complete trials)",
         "",
         "| parameter | importance (PED-ANOVA) |",

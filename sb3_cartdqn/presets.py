@@ -28,6 +28,10 @@ STUDY_SEEDS = (1000, 1001, 1002)
 VERIFICATION_SEEDS = tuple(range(100, 120))
 #: Seeds of the comparison (``python -m sb3_cartdqn.compare``: seeds 0, 1, ...)
 COMPARISON_SEEDS = tuple(range(10))
+#: Seeds the fast study (``scripts/fast_study.sh``, time to a sustained solve) trained every trial on
+FAST_STUDY_SEEDS = (2000, 2001, 2002)
+#: Held-out seeds of the fast study's winner's verification (used for nothing else)
+FAST_VERIFICATION_SEEDS = tuple(range(3000, 3050))
 #: Hyperparameter file of each preset name, in ``sb3_cartdqn/zoo/hyperparams/``
 PRESET_FILES = {"tutorial": "cartdqn.yml", "robust": "cartdqn_robust.yml"}
 #: RL Zoo keys of a hyperparameter file that are not CartDQN constructor arguments

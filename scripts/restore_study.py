@@ -9,6 +9,8 @@ the user attribute ``restored_pruned_value``; TPE ranks such trials below every 
 
     python scripts/restore_study.py docs/study/trials.csv --storage postgresql+psycopg2://postgres@127.0.0.1:5433/db \
         --study-name cartdqn-robust
+
+The fast study (``scripts/fast_study.sh``) searched another space: add ``--sampler fast``.
 """
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ import optuna
 import pandas as pd
 
 from sb3_cartdqn.command_line import make_parser
+from sb3_cartdqn.zoo.fast_sampler import sample_cartdqn_fast_params
 from sb3_cartdqn.zoo.hyperparams_opt import sample_cartdqn_params
 
+#: ``--sampler``: the search space the study's trials were sampled from (``fast``: ``scripts/fast_study.sh``'s)
+SAMPLERS = {"default": sample_cartdqn_params, "fast": sample_cartdqn_fast_params}
 
-def sampler_distributions() -> dict[str, optuna.distributions.BaseDistribution]:
-    """The distributions of every parameter CartDQN's sampler suggests (all are unconditional)."""
+
+def sampler_distributions(sampler: str = "default") -> dict[str, optuna.distributions.BaseDistribution]:
+    """The distributions of every parameter the sampler suggests (all are unconditional)."""
     study = optuna.create_study(direction="maximize")
     trial = study.ask()
-    sample_cartdqn_params(trial, n_actions=2, n_envs=1, additional_args={})
+    SAMPLERS[sampler](trial, n_actions=2, n_envs=1, additional_args={})
     return dict(trial.distributions)
 
 
@@ -44,12 +50,19 @@ def _attr(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def restore(csv_path: str, storage: str, study_name: str) -> optuna.Study:
+def restore(csv_path: str, storage: str, study_name: str, sampler: str = "default") -> optuna.Study:
     table = pd.read_csv(csv_path)
-    distributions = sampler_distributions()
+    # A parameter the study fixed (e.g. the fast study's budget, with -params n_timesteps:N) is not in the table
+    distributions = {
+        name: distribution
+        for name, distribution in sampler_distributions(sampler).items()
+        if f"params_{name}" in table.columns
+    }
     study = optuna.create_study(study_name=study_name, storage=storage, direction="maximize", load_if_exists=True)
     if study.trials:
         raise SystemExit(f"study {study_name!r} already has {len(study.trials)} trials: restore into an empty study")
+    # A report written while workers ran lists their unfinished trials: they are not restored (they would stay RUNNING)
+    table = table[~table["state"].isin(["RUNNING", "WAITING"])]
     for _, row in table.sort_values("number").iterrows():
         params = {}
         for name, distribution in distributions.items():
@@ -93,8 +106,9 @@ def main() -> None:
     parser.add_argument("csv", help="trials.csv written by examples/study_report.py")
     parser.add_argument("--storage", required=True, help="database URL of an empty or new study")
     parser.add_argument("--study-name", required=True)
+    parser.add_argument("--sampler", choices=sorted(SAMPLERS), default="default", help="the study's search space")
     args = parser.parse_args()
-    study = restore(args.csv, args.storage, args.study_name)
+    study = restore(args.csv, args.storage, args.study_name, args.sampler)
     states = pd.Series([trial.state.name for trial in study.trials]).value_counts().to_dict()
     print(f"restored {len(study.trials)} trials into {args.study_name!r} on {args.storage}: {states}")
     print(f"best: trial {study.best_trial.number}, value {study.best_value}")

@@ -23,6 +23,7 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import torch as th
@@ -31,7 +32,7 @@ from sb3_cartdqn.batched.trainer import BatchedCartDQN
 from sb3_cartdqn.command_line import make_parser
 from sb3_cartdqn.common.callbacks import plot_seed_durations
 from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET, is_solved, solved_threshold, verification_table
-from sb3_cartdqn.presets import PRESET_FILES, load_preset
+from sb3_cartdqn.presets import PRESET_FILES, load_preset, read_preset
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -66,6 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-9"), help="seeds, e.g. 0-9 or 1,5,7")
     parser.add_argument("--timesteps", type=int, default=None, help="env steps per seed (default: the preset's budget)")
     parser.add_argument("--preset", choices=sorted(PRESET_FILES), default="tutorial", help="settings to train with")
+    parser.add_argument("--conf", default=None, help="an RL Zoo hyperparameter file to train with instead of --preset")
     parser.add_argument(
         "--budget-factors", type=float, nargs="+", default=None, help="train at these multiples of the budget (e.g. 1 2)"
     )
@@ -167,7 +169,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """
     args = parse_args(argv)
     th.set_num_threads(args.threads)
-    preset = load_preset(args.preset, args.env)
+    preset = load_preset(args.preset, args.env) if args.conf is None else read_preset(Path(args.conf), args.env, args.conf)
+    args.preset = preset.name
     if preset.policy != "MlpPolicy":
         raise SystemExit(f"preset {args.preset!r} uses {preset.policy}: the batched trainer trains MlpPolicy only.")
     budget = args.timesteps if args.timesteps is not None else preset.n_timesteps

@@ -38,9 +38,9 @@ from rl_zoo3 import ALGOS
 
 from sb3_cartdqn.command_line import make_parser, unknown_choice
 from sb3_cartdqn.persistence.trust import TRUST_ENV_VAR
-from sb3_cartdqn.presets import COMPARISON_SEEDS, VERIFICATION_SEEDS
+from sb3_cartdqn.presets import COMPARISON_SEEDS, FAST_VERIFICATION_SEEDS, VERIFICATION_SEEDS
 from sb3_cartdqn.zoo import adapters, hub, script_inputs, video
-from sb3_cartdqn.zoo.multi_seed import MultiSeedExperimentManager
+from sb3_cartdqn.zoo.objectives import OBJECTIVES, objective_manager
 from sb3_cartdqn.zoo.process_state import argv_set
 from sb3_cartdqn.zoo.registration import ALGO_NAME, default_config_path, one_slot_buffer_on_load, register_cartdqn
 from sb3_cartdqn.zoo.run_folder_checks import checked_rl_zoo_enjoy
@@ -174,6 +174,12 @@ def multi_seed_flags() -> argparse.ArgumentParser:
         "--last-evaluations", type=int, default=None, help="score a seed by the smallest of its last K evaluations"
     )
     parser.add_argument("--batch-seeds", action="store_true", help="train a trial's seeds together (BatchedCartDQN)")
+    parser.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default=None,
+        help="what a trial is scored on (default: the final greedy return; see sb3_cartdqn.zoo.objectives)",
+    )
     return parser
 
 
@@ -193,7 +199,9 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
       (verification and comparison seeds); needs ``-optimize``;
     - ``--solved-threshold R``: the mean return that counts as solved (default: the env's registered reward_threshold);
     - ``--last-evaluations K``: a seed's score is the smallest of its last K evaluations (default 1: the final one);
-    - ``--batch-seeds``: train each trial's seeds together in one process (``BatchedCartDQN``).
+    - ``--batch-seeds``: train each trial's seeds together in one process (``BatchedCartDQN``);
+    - ``--objective NAME``: ``robustness`` (default, ``MultiSeedExperimentManager``), ``sustained-seconds`` or
+      ``settled-seconds`` (time to a sustained solve, ``sb3_cartdqn.zoo.sustained_solve``).
 
     With them, ``--num-threads 1`` is added unless a thread count is given (study workers share the cores).
 
@@ -203,19 +211,20 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
     """
     known, rest = multi_seed_flags().parse_known_args(list(argv))
     if known.trial_seeds is None:
-        if known.solved_threshold is not None or known.last_evaluations is not None or known.batch_seeds:
+        if known.solved_threshold is not None or known.last_evaluations is not None or known.batch_seeds or known.objective:
             raise SystemExit(
-                "--solved-threshold, --last-evaluations and --batch-seeds belong to the multi-seed objective: "
+                "--solved-threshold, --last-evaluations, --batch-seeds and --objective belong to the multi-seed objective: "
                 "add --trial-seeds S1 S2 ..."
             )
         return None, rest
     if not {"-optimize", "--optimize-hyperparameters"} & set(rest):
         raise SystemExit("--trial-seeds scores Optuna trials: add -optimize (and --n-trials, --storage, ...)")
-    held_out = sorted(set(known.trial_seeds) & (set(VERIFICATION_SEEDS) | set(COMPARISON_SEEDS)))
+    held_out = sorted(set(known.trial_seeds) & {*VERIFICATION_SEEDS, *COMPARISON_SEEDS, *FAST_VERIFICATION_SEEDS})
     if held_out:
         raise SystemExit(
             f"--trial-seeds {held_out} are held out (verification seeds {VERIFICATION_SEEDS[0]}-{VERIFICATION_SEEDS[-1]}, "
-            f"comparison seeds {COMPARISON_SEEDS[0]}-{COMPARISON_SEEDS[-1]}): tune on other seeds, e.g. 1000 1001 1002"
+            f"comparison seeds {COMPARISON_SEEDS[0]}-{COMPARISON_SEEDS[-1]}, fast-study verification seeds "
+            f"{FAST_VERIFICATION_SEEDS[0]}-{FAST_VERIFICATION_SEEDS[-1]}): tune on other seeds, e.g. 1000 1001 1002"
         )
     if not any(arg.startswith("--num-threads") for arg in rest):
         rest += ["--num-threads", "1"]
@@ -226,6 +235,8 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
         settings["last_evaluations"] = known.last_evaluations
     if known.batch_seeds:
         settings["batch_seeds"] = True
+    if known.objective is not None:
+        settings["objective"] = known.objective
     return settings, rest
 
 
@@ -242,7 +253,7 @@ def train_with_trial_seeds(run: ModuleRunner, argv: Sequence[str]) -> None:
     if settings is None:
         run(rest)
         return
-    with adapters.experiment_manager(MultiSeedExperimentManager.configured(**settings)):
+    with adapters.experiment_manager(objective_manager(settings)):
         run(rest)
 
 
