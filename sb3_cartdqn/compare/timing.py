@@ -72,6 +72,8 @@ class BudgetEvaluations:
         :param clock: the training's clock (the evaluations are excluded from it)
         :return: the wall-clock seconds the evaluations took (0 if none was due)
         """
+        if not self._steps or num_timesteps < self._steps[0]:
+            return 0.0  # every env step asks; nothing is due on almost all of them
         start = time.perf_counter()
         while self._steps and num_timesteps >= self._steps[0]:
             step = self._steps.pop(0)
