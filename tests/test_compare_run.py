@@ -23,6 +23,15 @@ def make_task(config: AlgorithmConfig, run_dir: str, **kwargs) -> RunTask:
     return RunTask(algorithm=config, **settings)
 
 
+def batched_task(config, seeds, run_dirs, **kwargs):
+    """The runs of ``make_task`` for each seed, as one batched row."""
+    from sb3_cartdqn.compare.run import BatchedRunTask
+
+    return BatchedRunTask(
+        tuple(make_task(config, run_dir, seed=seed, **kwargs) for seed, run_dir in zip(seeds, run_dirs, strict=True))
+    )
+
+
 def test_run_one_evaluates_on_schedule_and_writes_its_files(tmp_path):
     result = run_one(make_task(cartdqn_tutorial(), str(tmp_path / "run"), solved_threshold=5.0))
     assert result["status"] == "ok" and result["error"] is None
@@ -61,10 +70,10 @@ def test_run_batched_gives_each_seed_run_ones_result(tmp_path):
 
     from sb3_cartdqn import CartDQN
     from sb3_cartdqn.common.evaluation import COMPARISON_FINAL_EVAL_SEED_OFFSET as FINAL_EVAL_SEED_OFFSET
-    from sb3_cartdqn.compare.run import BatchedRunTask, run_batched
+    from sb3_cartdqn.compare.run import run_batched
 
     run_dirs = (str(tmp_path / "a"), str(tmp_path / "b"))
-    task = BatchedRunTask(cartdqn_tutorial(), (3, 4), run_dirs, "CartPole-v1", 300, 100, 2, 3, 5.0, save_model=True)
+    task = batched_task(cartdqn_tutorial(), (3, 4), run_dirs, solved_threshold=5.0, save_model=True)
     results = run_batched(task)
     assert [result["seed"] for result in results] == [3, 4]
     for result, run_dir in zip(results, run_dirs, strict=True):
@@ -83,10 +92,12 @@ def test_run_batched_gives_each_seed_run_ones_result(tmp_path):
 
 
 def test_run_batched_reports_a_crash_for_every_seed(tmp_path):
-    from sb3_cartdqn.compare.run import BatchedRunTask, run_batched
+    from sb3_cartdqn.compare.run import run_batched
 
     config = AlgorithmConfig(name="broken", algo_class=cartdqn_tutorial().algo_class, policy="MlpPolicy", kwargs={"tau": 2.0})
-    task = BatchedRunTask(config, (1, 2), (str(tmp_path / "a"), str(tmp_path / "b")), "CartPole-v1", 200, 100, 1, 1, 475.0)
+    task = batched_task(
+        config, (1, 2), (str(tmp_path / "a"), str(tmp_path / "b")), timesteps=200, eval_episodes=1, final_eval_episodes=1
+    )
     results = run_batched(task)
     assert [result["status"] for result in results] == ["crashed", "crashed"]
     assert "tau" in results[0]["error"] and results[1]["first_solved_timesteps"] is None
@@ -123,10 +134,10 @@ def test_run_one_evaluates_at_each_budget_multiple_and_measures_cpu_seconds(tmp_
 
 
 def test_run_batched_evaluates_at_each_budget_multiple_and_measures_cpu_seconds(tmp_path):
-    from sb3_cartdqn.compare.run import BatchedRunTask, run_batched
+    from sb3_cartdqn.compare.run import run_batched
 
     run_dirs = (str(tmp_path / "a"), str(tmp_path / "b"))
-    task = BatchedRunTask(cartdqn_tutorial(), (3, 4), run_dirs, "CartPole-v1", 300, 100, 2, 3, 5.0, budget_factors=(1.0, 2.0))
+    task = batched_task(cartdqn_tutorial(), (3, 4), run_dirs, solved_threshold=5.0, budget_factors=(1.0, 2.0))
     results = run_batched(task)
     for result in results:
         assert result["status"] == "ok", result["error"]
@@ -136,3 +147,15 @@ def test_run_batched_evaluates_at_each_budget_multiple_and_measures_cpu_seconds(
     # the batch's seconds, wall-clock and CPU: the same for both seeds
     assert results[0]["evaluations"]["train_cpu_seconds"] == results[1]["evaluations"]["train_cpu_seconds"]
     assert results[0]["train_seconds"] + results[0]["eval_seconds"] == pytest.approx(results[0]["learn_seconds"], rel=0.05)
+
+
+def test_batched_task_runs_differ_only_in_seed_and_run_dir(tmp_path):
+    from sb3_cartdqn.compare.run import BatchedRunTask
+
+    task = batched_task(cartdqn_tutorial(), (3, 4), ("a", "b"))
+    assert task.seeds == (3, 4) and task.settings.timesteps == 300
+    runs = (make_task(cartdqn_tutorial(), "a", seed=3), make_task(cartdqn_tutorial(), "b", seed=4, timesteps=400))
+    with pytest.raises(ValueError, match="differ in more than seed and run_dir"):
+        BatchedRunTask(runs)
+    with pytest.raises(ValueError, match="at least one run"):
+        BatchedRunTask(())

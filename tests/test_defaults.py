@@ -98,3 +98,17 @@ def test_stock_dqn_set_like_the_tutorial_is_one_configuration():
     assert isinstance(model.policy.optimizer, th.optim.AdamW)
     assert model.policy.optimizer.param_groups[0]["amsgrad"] is True
     assert (model.batch_size, model.tau, model.gamma) == (TUTORIAL.batch_size, TUTORIAL.tau, TUTORIAL.gamma)
+
+
+def test_batched_trainer_takes_the_training_arguments_by_name():
+    from sb3_cartdqn.common.defaults import TRAINING_ARGUMENTS, training_arguments
+
+    assert set(TRAINING_ARGUMENTS) == set(ALGORITHM_SETTINGS)
+    assert training_arguments("X", batch_size=8) == dict(
+        {name: getattr(TUTORIAL, name) for name in TRAINING_ARGUMENTS}, batch_size=8
+    )
+    with pytest.raises(TypeError, match=r"BatchedCartDQN got unexpected keyword argument\(s\) 'batchsize': its training"):
+        BatchedCartDQN("CartPole-v1", [0, 1], batchsize=8)
+    parameters = inspect.signature(BatchedCartDQN).parameters
+    assert parameters["batch_size"].kind is inspect.Parameter.KEYWORD_ONLY and parameters["batch_size"].annotation is int
+    assert not any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values())

@@ -11,7 +11,6 @@ import numpy as np
 import torch as th
 from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.logger import Logger
-from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.common.utils import FloatSchedule, configure_logger
 
 from sb3_cartdqn.batched.envs import SeedEnvs, make_seed_envs
@@ -20,7 +19,7 @@ from sb3_cartdqn.batched.replay import StackedBatch, StackedReplay
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy
 from sb3_cartdqn.common.checks import check_finite, check_hyperparameters, check_total_timesteps
-from sb3_cartdqn.common.defaults import TUTORIAL
+from sb3_cartdqn.common.defaults import signature_with_training_arguments, training_arguments
 from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET
 from sb3_cartdqn.common.exploration import ExponentialEpsilon, epsilon_greedy
 from sb3_cartdqn.common.fast_paths import FastPaths
@@ -59,21 +58,13 @@ class BatchedCartDQN:
 
     :param env: a Gymnasium env id with Box observations and Discrete actions
     :param seeds: one seed per run
-    :param learning_rate: as ``CartDQN`` (a float or a schedule of the progress remaining)
-    :param buffer_size: as ``CartDQN``, per seed
-    :param learning_starts: as ``CartDQN``
-    :param batch_size: as ``CartDQN``, per seed
-    :param tau: as ``CartDQN``
-    :param gamma: as ``CartDQN``
-    :param train_freq: as ``CartDQN``, in env steps only
-    :param gradient_steps: as ``CartDQN``
-    :param exploration_initial_eps: as ``CartDQN``
-    :param exploration_final_eps: as ``CartDQN``
-    :param exploration_decay: as ``CartDQN``
-    :param clip_grad_value: as ``CartDQN``
-    :param n_steps: n-step returns with the semantics of SB3's ``NStepReplayBuffer`` (1: the tutorial's one-step
-        target); an exported seed gets an ``NStepReplayBuffer`` with the same ``n_steps`` and ``gamma``
-    :param double_q: Double DQN target: the online network picks the next action, the target network values it
+    :param hyperparameters: ``CartDQN``'s training arguments by name (``learning_rate``, ``buffer_size`` and
+        ``batch_size`` per seed, ``learning_starts``, ``tau``, ``gamma``, ``train_freq`` in env steps only,
+        ``gradient_steps``, ``exploration_initial_eps``, ``exploration_final_eps``, ``exploration_decay``,
+        ``clip_grad_value``, ``n_steps`` and ``double_q``; the list and the defaults, the tutorial's, are
+        :data:`~sb3_cartdqn.common.defaults.TRAINING_ARGUMENTS` and :data:`~sb3_cartdqn.common.defaults.TUTORIAL`).
+        ``n_steps`` has the semantics of SB3's ``NStepReplayBuffer``: an exported seed gets one with the same
+        ``n_steps`` and ``gamma``
     :param check_finite: as ``CartDQN``
     :param stats_window_size: as ``CartDQN`` (episodes kept per seed for ``ep_info_buffer``)
     :param policy_kwargs: as ``CartDQN``'s ``MlpPolicy`` (``net_arch``, ``activation_fn`` ReLU or Tanh,
@@ -87,26 +78,14 @@ class BatchedCartDQN:
         self,
         env: str,
         seeds: Sequence[int],
-        learning_rate: float | Schedule = TUTORIAL.learning_rate,
-        buffer_size: int = TUTORIAL.buffer_size,
-        learning_starts: int = TUTORIAL.learning_starts,
-        batch_size: int = TUTORIAL.batch_size,
-        tau: float = TUTORIAL.tau,
-        gamma: float = TUTORIAL.gamma,
-        train_freq: int | tuple[int, str] = TUTORIAL.train_freq,
-        gradient_steps: int = TUTORIAL.gradient_steps,
-        exploration_initial_eps: float = TUTORIAL.exploration_initial_eps,
-        exploration_final_eps: float = TUTORIAL.exploration_final_eps,
-        exploration_decay: float = TUTORIAL.exploration_decay,
-        clip_grad_value: float | None = TUTORIAL.clip_grad_value,
-        n_steps: int = TUTORIAL.n_steps,
-        double_q: bool = TUTORIAL.double_q,
+        *,
         check_finite: bool = True,
         stats_window_size: int = 100,
         policy_kwargs: dict[str, Any] | None = None,
         env_kwargs: dict[str, Any] | None = None,
         tensorboard_log: str | None = None,
         device: th.device | str = "cpu",
+        **hyperparameters: Any,
     ) -> None:
         self.seeds = [int(seed) for seed in seeds]
         if not self.seeds:
@@ -123,47 +102,33 @@ class BatchedCartDQN:
         #: wall-clock seconds spent in those evaluations
         self.eval_seconds = 0.0
         self.env_kwargs = env_kwargs
+        settings = training_arguments("BatchedCartDQN", **hyperparameters)
+        check_hyperparameters(stats_window_size=stats_window_size, **settings)
+        self.n_steps = settings.pop("n_steps")
+        self.double_q = bool(settings.pop("double_q"))
+        #: the arguments of each seed's exported ``CartDQN`` (:meth:`to_cartdqn` adds its n-step buffer and Double DQN)
         self.hyperparameters: dict[str, Any] = dict(
-            learning_rate=learning_rate,
-            buffer_size=buffer_size,
-            learning_starts=learning_starts,
-            batch_size=batch_size,
-            tau=tau,
-            gamma=gamma,
-            train_freq=train_freq,
-            gradient_steps=gradient_steps,
-            exploration_initial_eps=exploration_initial_eps,
-            exploration_final_eps=exploration_final_eps,
-            exploration_decay=exploration_decay,
-            clip_grad_value=clip_grad_value,
-            check_finite=check_finite,
-            stats_window_size=stats_window_size,
-            policy_kwargs=policy_kwargs,
+            settings, check_finite=check_finite, stats_window_size=stats_window_size, policy_kwargs=policy_kwargs
         )
-        check_hyperparameters(
-            **{key: value for key, value in self.hyperparameters.items() if key not in ("check_finite", "policy_kwargs")},
-            double_q=double_q,
-            n_steps=n_steps,
-        )
-        self.n_steps = n_steps
-        self.double_q = bool(double_q)
-        self.learning_starts = learning_starts
-        self.batch_size = batch_size
-        self.tau = tau
-        self.gamma = gamma
-        self.train_freq = _train_freq_steps(train_freq)
-        self.gradient_steps = gradient_steps
-        self.clip_grad_value = clip_grad_value
+        self.learning_starts = settings["learning_starts"]
+        self.batch_size = settings["batch_size"]
+        self.tau = settings["tau"]
+        self.gamma = settings["gamma"]
+        self.train_freq = _train_freq_steps(settings["train_freq"])
+        self.gradient_steps = settings["gradient_steps"]
+        self.clip_grad_value = settings["clip_grad_value"]
         self.check_finite = check_finite
         self.device = th.device(device)
-        self.lr_schedule = FloatSchedule(learning_rate)
-        self.exploration_schedule = ExponentialEpsilon(exploration_initial_eps, exploration_final_eps, exploration_decay)
+        self.lr_schedule = FloatSchedule(settings["learning_rate"])
+        self.exploration_schedule = ExponentialEpsilon(
+            settings["exploration_initial_eps"], settings["exploration_final_eps"], settings["exploration_decay"]
+        )
 
         self.envs: SeedEnvs = make_seed_envs(env, self.seeds, env_kwargs)
         self.n_seeds = len(self.seeds)
         self.n_actions = int(self.envs.action_space.n)
         self._setup_networks(policy_kwargs or {})
-        self.replay = StackedReplay(self.n_seeds, buffer_size, self.envs.observation_space.shape, self.device)
+        self.replay = StackedReplay(self.n_seeds, settings["buffer_size"], self.envs.observation_space.shape, self.device)
         # Each seed's own generator: epsilon draws, random actions, replay sampling
         self.rngs = [np.random.default_rng(seed) for seed in self.seeds]
 
@@ -567,3 +532,7 @@ class BatchedCartDQN:
         tensors += [value for state in self.optimizer.state.values() for value in state.values() if value.dim() > 0]
         weights = sum(tensor.element_size() * tensor.nelement() for tensor in tensors)
         return (weights + self.replay.nbytes()) // self.n_seeds
+
+
+#: ``help(BatchedCartDQN)`` and ``inspect.signature`` show each training argument with its default, the tutorial's
+BatchedCartDQN.__signature__ = signature_with_training_arguments(BatchedCartDQN.__init__)  # type: ignore[attr-defined]

@@ -4,7 +4,9 @@ from :data:`TUTORIAL`, the speed benchmark runs at them, and the comparison's "s
 row translates them into SB3 ``DQN``'s arguments with :func:`tutorial_dqn_kwargs`.
 """
 
-from dataclasses import dataclass
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Any
 
 import torch as th
@@ -54,6 +56,49 @@ class TutorialSettings:
 
 #: The tutorial's settings
 TUTORIAL = TutorialSettings()
+
+#: The settings that are training arguments of ``CartDQN`` of the same name (``net_arch`` and ``amsgrad`` are the
+#: policy's)
+TRAINING_ARGUMENTS = tuple(field.name for field in fields(TutorialSettings) if field.name not in ("net_arch", "amsgrad"))
+
+
+def training_arguments(trainer: str, **arguments: Any) -> dict[str, Any]:
+    """
+    Every training argument of ``CartDQN`` (:data:`TRAINING_ARGUMENTS`): ``arguments``' value where given, the
+    tutorial's otherwise. For a trainer that takes them as keyword arguments (``BatchedCartDQN``), so that their
+    names and defaults are listed here only.
+
+    :param trainer: the class that takes them, for the error message
+    :param arguments: the arguments given
+    :return: one value per name of :data:`TRAINING_ARGUMENTS`
+    :raises TypeError: naming each argument that is not a training argument, and the ones that are
+    """
+    unknown = [name for name in arguments if name not in TRAINING_ARGUMENTS]
+    if unknown:
+        raise TypeError(
+            f"{trainer} got unexpected keyword argument(s) {', '.join(map(repr, unknown))}: its training arguments are "
+            f"{', '.join(TRAINING_ARGUMENTS)} (CartDQN's, with the tutorial's defaults)"
+        )
+    return {name: arguments.get(name, getattr(TUTORIAL, name)) for name in TRAINING_ARGUMENTS}
+
+
+def signature_with_training_arguments(init: Callable[..., Any]) -> inspect.Signature:
+    """
+    The signature of a class whose ``__init__`` takes the training arguments as ``**kwargs`` (passed on to
+    :func:`training_arguments`), as ``help``, IDEs and the API reference should show it: ``self`` left out and the
+    ``**kwargs`` parameter replaced by one keyword-only parameter per training argument, with the tutorial's default.
+
+    :param init: the class's ``__init__``
+    :return: the signature to set as the class's ``__signature__``
+    """
+    parameters = list(inspect.signature(init).parameters.values())[1:]
+    spread = [parameter for parameter in parameters if parameter.kind is inspect.Parameter.VAR_KEYWORD]
+    types = {field.name: field.type for field in fields(TutorialSettings)}
+    training = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=getattr(TUTORIAL, name), annotation=types[name])
+        for name in TRAINING_ARGUMENTS
+    ]
+    return inspect.Signature([parameter for parameter in parameters if parameter not in spread] + training)
 
 
 def tutorial_dqn_kwargs(exploration_fraction: float) -> dict[str, Any]:

@@ -139,33 +139,27 @@ Task = RunTask | BatchedRunTask
 
 def _crash(task: Task, error: BaseException) -> list[dict[str, Any]]:
     """The results of a task whose worker process failed (the runs themselves could not report)."""
-    runs: list[tuple[int, str, dict[str, Any]]]
-    if isinstance(task, RunTask):
-        runs = [(task.seed, task.run_dir, {})]
-    else:
-        runs = [
-            (seed, run_dir, {"batched_seeds": len(task.seeds)})
-            for seed, run_dir in zip(task.seeds, task.run_dirs, strict=True)
-        ]
-    steps = budget_steps(task.timesteps, task.budget_factors)
+    runs, extra = ((task,), {}) if isinstance(task, RunTask) else (task.runs, {"batched_seeds": len(task.runs)})
+    settings = runs[0]
+    steps = budget_steps(settings.timesteps, settings.budget_factors)
     return [
         conclude(
             {
                 "algorithm": task.algorithm.name,
-                "seed": seed,
-                "env_id": task.env_id,
-                "run_dir": run_dir,
+                "seed": run.seed,
+                "env_id": run.env_id,
+                "run_dir": run.run_dir,
                 **extra,
                 "status": "crashed",
                 "error": f"worker process failed: {error!r}",
             },
             empty_curve(),
             {},
-            task.budget_factors,
+            settings.budget_factors,
             steps,
-            task.solved_threshold,
+            settings.solved_threshold,
         )
-        for seed, run_dir, extra in runs
+        for run in runs
     ]
 
 
@@ -189,7 +183,7 @@ def run_all(tasks: list[Task], jobs: int, progress_bar: bool = True) -> list[dic
     """
     results: dict[int, list[dict[str, Any]]] = {}
     context = multiprocessing.get_context("spawn")
-    total = sum(1 if isinstance(task, RunTask) else len(task.seeds) for task in tasks)
+    total = sum(1 if isinstance(task, RunTask) else len(task.runs) for task in tasks)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker) as executor:
         futures: dict[Future, int] = {executor.submit(run_task, task): index for index, task in enumerate(tasks)}
         with tqdm(total=total, desc="runs", unit="run", disable=not progress_bar) as bar:
@@ -261,23 +255,14 @@ def build_tasks(
     def run_dir(config: AlgorithmConfig, seed: int) -> str:
         return os.path.join(args.out, "runs", config.name, f"{args.env}_{seed}{suffix}")
 
+    def one_run(config: AlgorithmConfig, seed: int) -> RunTask:
+        return RunTask(
+            algorithm=config, seed=seed, run_dir=run_dir(config, seed), timesteps=row_budget(config, args), **common
+        )  # type: ignore[arg-type]
+
     batched = [config for config in configs if args.batched and config.algo_class is CartDQN]
-    tasks: list[Task] = [
-        BatchedRunTask(
-            algorithm=config,
-            seeds=tuple(seeds),
-            run_dirs=tuple(run_dir(config, seed) for seed in seeds),
-            timesteps=row_budget(config, args),
-            **common,  # type: ignore[arg-type]
-        )
-        for config in batched
-    ]
-    tasks += [
-        RunTask(algorithm=config, seed=seed, run_dir=run_dir(config, seed), timesteps=row_budget(config, args), **common)  # type: ignore[arg-type]
-        for seed in seeds
-        for config in configs
-        if config not in batched
-    ]
+    tasks: list[Task] = [BatchedRunTask(tuple(one_run(config, seed) for seed in seeds)) for config in batched]
+    tasks += [one_run(config, seed) for seed in seeds for config in configs if config not in batched]
     return tasks
 
 

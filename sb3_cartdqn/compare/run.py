@@ -8,7 +8,7 @@ import json
 import os
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -61,24 +61,33 @@ class BatchedRunTask:
     The runs of one CartDQN row on every seed, trained together in one process by ``BatchedCartDQN``
     (picklable, sent to a worker process).
 
-    :param algorithm: the CartDQN row (MlpPolicy, one training env)
-    :param seeds: the seeds, one run each
-    :param run_dirs: one run folder per seed
-    :param kwargs: the rest of :class:`RunTask`'s fields (the same for every seed)
+    :param runs: one :class:`RunTask` per seed, alike but for ``seed`` and ``run_dir``
     """
 
-    algorithm: AlgorithmConfig
-    seeds: tuple[int, ...]
-    run_dirs: tuple[str, ...]
-    env_id: str
-    timesteps: int
-    eval_freq: int
-    eval_episodes: int
-    final_eval_episodes: int
-    solved_threshold: float
-    device: str = "cpu"
-    save_model: bool = False
-    budget_factors: tuple[float, ...] = (1.0,)
+    runs: tuple[RunTask, ...]
+
+    def __post_init__(self) -> None:
+        if not self.runs:
+            raise ValueError("BatchedRunTask needs at least one run")
+        first = self.runs[0]
+        for run in self.runs[1:]:
+            if replace(run, seed=first.seed, run_dir=first.run_dir) != first:
+                raise ValueError(
+                    f"BatchedRunTask: the runs of seeds {first.seed} and {run.seed} differ in more than seed and run_dir"
+                )
+
+    @property
+    def settings(self) -> RunTask:
+        """What every run shares: the algorithm, env, budget and evaluation protocol (the first run)."""
+        return self.runs[0]
+
+    @property
+    def algorithm(self) -> AlgorithmConfig:
+        return self.settings.algorithm
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(run.seed for run in self.runs)
 
 
 def final_evaluation(
@@ -208,11 +217,17 @@ def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
         is returned for every seed, never raised
     """
     th.set_num_threads(1)
-    config = task.algorithm
-    steps = budget_steps(task.timesteps, task.budget_factors)
+    config, run = task.algorithm, task.settings
+    steps = budget_steps(run.timesteps, run.budget_factors)
     results: list[dict[str, Any]] = [
-        {"algorithm": config.name, "seed": seed, "env_id": task.env_id, "run_dir": run_dir, "batched_seeds": len(task.seeds)}
-        for seed, run_dir in zip(task.seeds, task.run_dirs, strict=True)
+        {
+            "algorithm": config.name,
+            "seed": seed_run.seed,
+            "env_id": run.env_id,
+            "run_dir": seed_run.run_dir,
+            "batched_seeds": len(task.runs),
+        }
+        for seed_run in task.runs
     ]
     records: list[dict[float, dict[str, Any]]] = [{} for _ in task.seeds]
     curves: list[dict[str, list[float]]] = [empty_curve() for _ in task.seeds]
@@ -220,25 +235,25 @@ def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
     try:
         if config.n_envs != 1 or config.policy != "MlpPolicy" or config.env_kwargs:
             raise ValueError(f"{config.name}: the batched trainer runs MlpPolicy rows with one env and no env_kwargs")
-        batched = TimedBatchedCartDQN(task.env_id, task.seeds, device=task.device, **config.kwargs)
+        batched = TimedBatchedCartDQN(run.env_id, task.seeds, device=run.device, **config.kwargs)
 
         def evaluate_at(factor: float, step: int) -> None:
             for index, seed in enumerate(task.seeds):
                 model = batched.to_cartdqn(index)
-                if task.save_model and factor == task.budget_factors[-1]:
+                if run.save_model and factor == run.budget_factors[-1]:
                     model.save(os.path.join(results[index]["run_dir"], "model"))
-                final = final_evaluation(model, task.env_id, seed, task.final_eval_episodes, task.solved_threshold)
+                final = final_evaluation(model, run.env_id, seed, run.final_eval_episodes, run.solved_threshold)
                 records[index][factor] = budget_record(factor, step, batched.num_timesteps, final)
 
-        factor_at = dict(zip(steps, task.budget_factors, strict=True))
+        factor_at = dict(zip(steps, run.budget_factors, strict=True))
         clock = TrainingClock()
         batched.time_with(clock, BudgetEvaluations(steps[:-1], lambda step: evaluate_at(factor_at[step], step)))
         learn_start = time.perf_counter()
         clock.start()
         batched.learn(
             steps[-1],
-            eval_freq=task.eval_freq,
-            n_eval_episodes=task.eval_episodes,
+            eval_freq=run.eval_freq,
+            n_eval_episodes=run.eval_episodes,
             eval_seed_offset=COMPARISON_EVAL_SEED_OFFSET,
         )
         learn_seconds = time.perf_counter() - learn_start
@@ -259,7 +274,7 @@ def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
                 "mean_return": [float(values.mean()) for values in returns],
                 "std_return": [float(values.std()) for values in returns],
             }
-        evaluate_at(task.budget_factors[-1], steps[-1])
+        evaluate_at(run.budget_factors[-1], steps[-1])
         for result in results:
             result.update(finished_run(batched.num_timesteps, timings))
     except Exception:
@@ -268,7 +283,7 @@ def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
             if result.get("status") != "ok":
                 result.update(status="crashed", error=error, learn_seconds=time.perf_counter() - learn_start)
     for result, curve, seed_records in zip(results, curves, records, strict=True):
-        conclude(result, curve, seed_records, task.budget_factors, steps, task.solved_threshold)
+        conclude(result, curve, seed_records, run.budget_factors, steps, run.solved_threshold)
         _write_result(result)
     return results
 

@@ -11,18 +11,24 @@ Each adapter is an :class:`Adapter`: named for the function it stands in for, it
 (``places``), why, and which RL Zoo code it was written against (``watched``: tests/test_zoo_adapters.py records a
 hash of that code's source and its signature, and fails when the installed RL Zoo changes it). It is installed one
 way only, :meth:`Adapter.installed`: a context manager that sets the places for the block and restores them after
-(an attribute that did not exist is removed again). The functions below (one per adapter, named after it) build the
-stand-in and install it; the scripts' contexts in :mod:`sb3_cartdqn.zoo.cli`, :mod:`~sb3_cartdqn.zoo.hub`,
-:mod:`~sb3_cartdqn.zoo.video` and :mod:`~sb3_cartdqn.zoo.run_folder_checks` enter them.
+(an attribute that did not exist is removed again). The functions below (one per adapter, named after it) are
+declared with :func:`stand_in_for`: each builds the stand-in, its docstring says what the stand-in does and why, and
+calling it gives the context manager that installs the stand-in; the scripts' contexts in
+:mod:`sb3_cartdqn.zoo.cli`, :mod:`~sb3_cartdqn.zoo.hub`, :mod:`~sb3_cartdqn.zoo.video` and
+:mod:`~sb3_cartdqn.zoo.run_folder_checks` enter them. :data:`ADAPTERS` lists them all.
 """
 
+import functools
 import importlib
+import inspect
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec
+
+_Arguments = ParamSpec("_Arguments")
 
 #: An attribute that did not exist before the block (removed again after it)
 _ABSENT = object()
@@ -66,57 +72,65 @@ class Adapter:
                     setattr(module, attribute, value)
 
 
-GET_SAVED_HYPERPARAMS = Adapter(
-    name="get_saved_hyperparams",
-    places=("rl_zoo3.utils:get_saved_hyperparams", "rl_zoo3:get_saved_hyperparams", "rl_zoo3.enjoy:get_saved_hyperparams"),
+#: Every adapter, in the order declared (tests/test_zoo_adapters.py checks each one's watched code)
+ADAPTERS: tuple[Adapter, ...] = ()
+
+
+def stand_in_for(
+    name: str, *places: str, watched: tuple[str, ...]
+) -> Callable[[Callable[_Arguments, Any]], Callable[_Arguments, AbstractContextManager[None]]]:
+    """
+    Declare an adapter (added to :data:`ADAPTERS`) by the function that builds its stand-in.
+
+    The decorated function, called with the same arguments, returns a context manager that builds the stand-in and
+    installs it for the block (where the function returns ``None``, nothing needs replacing and nothing is set). Its
+    docstring says what the stand-in does, then, in a paragraph that starts with ``Why:``, why RL Zoo's function
+    does not do: that paragraph is the adapter's ``reason``.
+
+    :param name: as :class:`Adapter`
+    :param places: as :class:`Adapter`
+    :param watched: as :class:`Adapter`
+    :return: the decorator
+    """
+
+    def declare(build: Callable[_Arguments, Any]) -> Callable[_Arguments, AbstractContextManager[None]]:
+        global ADAPTERS
+        paragraphs = inspect.cleandoc(build.__doc__ or "").split("\n\n")
+        why = [paragraph for paragraph in paragraphs if paragraph.startswith("Why: ")]
+        if len(why) != 1:
+            raise ValueError(f"the stand-in for {name} must say in one docstring paragraph, 'Why: ...', why it is needed")
+        adapter = Adapter(name, places, watched, " ".join(why[0].removeprefix("Why: ").split()))
+        ADAPTERS = (*ADAPTERS, adapter)
+
+        @functools.wraps(build)
+        @contextmanager
+        def installed(*args: _Arguments.args, **kwargs: _Arguments.kwargs) -> Iterator[None]:
+            stand_in = build(*args, **kwargs)
+            if stand_in is None:
+                yield
+                return
+            with adapter.installed(stand_in):
+                yield
+
+        return installed
+
+    return declare
+
+
+@stand_in_for(
+    "get_saved_hyperparams",
+    "rl_zoo3.utils:get_saved_hyperparams",
+    "rl_zoo3:get_saved_hyperparams",
+    "rl_zoo3.enjoy:get_saved_hyperparams",
     watched=("rl_zoo3.utils:get_saved_hyperparams", "rl_zoo3.enjoy", "rl_zoo3.record_video", "rl_zoo3.push_to_hub"),
-    reason="RL Zoo reads a run folder's config.yml and args.yml (and evaluates parts of them) with no check first",
 )
-EXPERIMENT_MANAGER = Adapter(
-    name="ExperimentManager",
-    places=("rl_zoo3.exp_manager:ExperimentManager",),
-    watched=("rl_zoo3.exp_manager:ExperimentManager.__init__", "rl_zoo3.train"),
-    reason="RL Zoo's train() builds its ExperimentManager itself: a subclass (the multi-seed objective) can only be "
-    "passed where train() imports the class from",
-)
-GENERATE_METADATA = Adapter(
-    name="generate_metadata",
-    places=("huggingface_sb3.push_to_hub:generate_metadata",),
-    watched=("huggingface_sb3.push_to_hub:_generate_metadata", "rl_zoo3.push_to_hub"),
-    reason="RL Zoo's push_to_hub imports huggingface_sb3's generate_metadata, which sb3-team-hf-integration 3.2 "
-    "renamed _generate_metadata (returning a ModelCardData, not the dict RL Zoo writes)",
-)
-LOAD_FROM_HUB = Adapter(
-    name="load_from_hub",
-    places=("huggingface_sb3:load_from_hub",),
-    watched=("huggingface_sb3.load_from_hub:load_from_hub", "rl_zoo3.load_from_hub"),
-    reason="RL Zoo skips a missing optional file on requests' HTTPError; huggingface_hub 1.0 and later raise their own "
-    "EntryNotFoundError",
-)
-SUBPROCESS_CALL = Adapter(
-    name="subprocess.call",
-    places=("subprocess:call",),
-    watched=("rl_zoo3.record_training",),
-    reason="RL Zoo's record_training records each model with a bare `python -m rl_zoo3.record_video`, in which "
-    "cartdqn is not registered (and which may not be this environment's python)",
-)
-PYPLOT_SHOW = Adapter(
-    name="pyplot.show",
-    places=("matplotlib.pyplot:show",),
-    watched=("rl_zoo3.plots.plot_train",),
-    reason="RL Zoo's plot_train shows its figure at the end and cannot save it: the package draws several algorithms "
-    "on one figure (one run of plot_train each) and shows or saves it once",
-)
-#: Every adapter (tests/test_zoo_adapters.py checks each one's watched code)
-ADAPTERS = (GET_SAVED_HYPERPARAMS, EXPERIMENT_MANAGER, GENERATE_METADATA, LOAD_FROM_HUB, SUBPROCESS_CALL, PYPLOT_SHOW)
-
-
-@contextmanager
-def get_saved_hyperparams(check: Callable[[str], None]) -> Iterator[None]:
+def get_saved_hyperparams(check: Callable[[str], None]) -> Callable[..., Any]:
     """
     Within the block, RL Zoo's ``get_saved_hyperparams(stats_path, ...)`` calls ``check(stats_path)`` before it reads
     the folder (``enjoy``, ``record_video``, ``push_to_hub``; a script run afresh as ``__main__`` imports it from
     ``rl_zoo3`` or ``rl_zoo3.utils``, so both are set, and ``rl_zoo3.enjoy``'s copy too).
+
+    Why: RL Zoo reads a run folder's config.yml and args.yml (and evaluates parts of them) with no check first.
 
     :param check: raises if the stats folder must not be read
     """
@@ -128,15 +142,21 @@ def get_saved_hyperparams(check: Callable[[str], None]) -> Iterator[None]:
         check(stats_path)
         return original(stats_path, *args, **kwargs)
 
-    with GET_SAVED_HYPERPARAMS.installed(checked):
-        yield
+    return checked
 
 
-@contextmanager
-def experiment_manager(manager_class: type) -> Iterator[None]:
+@stand_in_for(
+    "ExperimentManager",
+    "rl_zoo3.exp_manager:ExperimentManager",
+    watched=("rl_zoo3.exp_manager:ExperimentManager.__init__", "rl_zoo3.train"),
+)
+def experiment_manager(manager_class: type) -> type:
     """
     Within the block, RL Zoo's ``train`` builds ``manager_class`` (a subclass of its ``ExperimentManager``) instead of
     its own.
+
+    Why: RL Zoo's train() builds its ExperimentManager itself: a subclass (the multi-seed objective) can only be
+    passed where train() imports the class from.
 
     :param manager_class: the subclass, with the same constructor
     """
@@ -144,37 +164,48 @@ def experiment_manager(manager_class: type) -> Iterator[None]:
 
     if not issubclass(manager_class, ExperimentManager):
         raise TypeError(f"{manager_class} is not a subclass of RL Zoo's ExperimentManager")
-    with EXPERIMENT_MANAGER.installed(manager_class):
-        yield
+    return manager_class
 
 
-@contextmanager
-def generate_metadata() -> Iterator[None]:
+@stand_in_for(
+    "generate_metadata",
+    "huggingface_sb3.push_to_hub:generate_metadata",
+    watched=("huggingface_sb3.push_to_hub:_generate_metadata", "rl_zoo3.push_to_hub"),
+)
+def generate_metadata() -> Callable[..., dict[str, Any]] | None:
     """
     Where ``huggingface_sb3.push_to_hub`` has ``_generate_metadata`` but no ``generate_metadata`` (the name RL Zoo's
     ``push_to_hub`` imports), the block has ``generate_metadata`` as the old function: the same tags and evaluation
     result, as a dict. Elsewhere nothing changes.
+
+    Why: RL Zoo's push_to_hub imports huggingface_sb3's generate_metadata, which sb3-team-hf-integration 3.2 renamed
+    _generate_metadata (returning a ModelCardData, not the dict RL Zoo writes).
     """
     # The module, not the function of the same name that the package exports
     hf_push = importlib.import_module("huggingface_sb3.push_to_hub")
     if hasattr(hf_push, "generate_metadata") or not hasattr(hf_push, "_generate_metadata"):
-        yield
-        return
+        return None
 
     def metadata_as_dict(model_name: str, env_id: str, mean_reward: float, std_reward: float) -> dict[str, Any]:
         metadata = hf_push._generate_metadata(model_name, env_id, mean_reward, std_reward)
         return metadata.to_dict() if hasattr(metadata, "to_dict") else dict(metadata)
 
-    with GENERATE_METADATA.installed(metadata_as_dict):
-        yield
+    return metadata_as_dict
 
 
-@contextmanager
-def load_from_hub(optional_files: tuple[str, ...]) -> Iterator[None]:
+@stand_in_for(
+    "load_from_hub",
+    "huggingface_sb3:load_from_hub",
+    watched=("huggingface_sb3.load_from_hub:load_from_hub", "rl_zoo3.load_from_hub"),
+)
+def load_from_hub(optional_files: tuple[str, ...]) -> Callable[[str, str], str]:
     """
     Within the block, huggingface_sb3's ``load_from_hub`` raises the Hub's "entry not found" for one of
     ``optional_files`` as ``requests``' ``HTTPError``, which RL Zoo's ``load_from_hub`` skips; a missing model or
     config, and a Hub that cannot be reached, still raise as before.
+
+    Why: RL Zoo skips a missing optional file on requests' HTTPError; huggingface_hub 1.0 and later raise their own
+    EntryNotFoundError.
 
     :param optional_files: files of a run that may be missing on the Hub
     """
@@ -192,20 +223,22 @@ def load_from_hub(optional_files: tuple[str, ...]) -> Iterator[None]:
                 raise
             raise HTTPError(f"{repo_id} has no {filename}") from error
 
-    with LOAD_FROM_HUB.installed(optional_files_skippable):
-        yield
+    return optional_files_skippable
 
 
 #: How RL Zoo's ``record_training`` starts ``record_video`` for each model (a bare ``python``, whichever is on PATH)
 RECORD_VIDEO_CHILD = ["python", "-m", "rl_zoo3.record_video"]
 
 
-@contextmanager
-def subprocess_call() -> Iterator[None]:
+@stand_in_for("subprocess.call", "subprocess:call", watched=("rl_zoo3.record_training",))
+def subprocess_call() -> Callable[..., int]:
     """
     Within the block, ``subprocess.call(["python", "-m", "rl_zoo3.record_video", ...])`` (RL Zoo's
     ``record_training``, once per model) runs ``python -m sb3_cartdqn.zoo record_video ...`` with this interpreter
     instead, with the same flags; other calls are left alone.
+
+    Why: RL Zoo's record_training records each model with a bare `python -m rl_zoo3.record_video`, in which cartdqn
+    is not registered (and which may not be this environment's python).
     """
     call = subprocess.call
 
@@ -214,16 +247,19 @@ def subprocess_call() -> Iterator[None]:
             args = [sys.executable, "-m", "sb3_cartdqn.zoo", "record_video", *args[len(RECORD_VIDEO_CHILD) :]]
         return call(args, *rest, **kwargs)
 
-    with SUBPROCESS_CALL.installed(call_through_cartdqn_zoo):
-        yield
+    return call_through_cartdqn_zoo
 
 
-@contextmanager
-def pyplot_show() -> Iterator[None]:
-    """Within the block, ``matplotlib.pyplot.show()`` (the end of RL Zoo's ``plot_train``) does nothing."""
+@stand_in_for("pyplot.show", "matplotlib.pyplot:show", watched=("rl_zoo3.plots.plot_train",))
+def pyplot_show() -> Callable[..., None]:
+    """
+    Within the block, ``matplotlib.pyplot.show()`` (the end of RL Zoo's ``plot_train``) does nothing.
+
+    Why: RL Zoo's plot_train shows its figure at the end and cannot save it: the package draws several algorithms on
+    one figure (one run of plot_train each) and shows or saves it once.
+    """
 
     def show_later(*args: Any, **kwargs: Any) -> None:
         return None
 
-    with PYPLOT_SHOW.installed(show_later):
-        yield
+    return show_later

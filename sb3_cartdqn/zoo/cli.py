@@ -340,6 +340,33 @@ class ZooScript:
                 self.driver(runner, argv)
 
 
+def trust_code_script(module: str, summary: str, *checks: ScriptContext, **more: Any) -> ZooScript:
+    """
+    A script that reads files which could run code, checked first unless ``--trust-code`` is given: the flag is in
+    its ``--help``, taken out of the arguments before RL Zoo reads them, and passed to the checks.
+
+    :param module: as :class:`ZooScript`
+    :param summary: as :class:`ZooScript`
+    :param checks: as :class:`ZooScript`
+    :param more: the rest of :class:`ZooScript`'s fields
+    :return: the script
+    """
+    return ZooScript(module, summary, prepare=with_trust_flag, checks=checks, flags=trust_flag, **more)
+
+
+def run_folder_script(module: str, summary: str, **more: Any) -> ZooScript:
+    """
+    A script that loads a trained agent from a run folder (``enjoy``, ``record_video``, ``push_to_hub``): the run
+    folder is checked first (:func:`trust_code_script`), and a ``cartdqn`` model loads with a 1-slot replay buffer.
+
+    :param module: as :class:`ZooScript`
+    :param summary: as :class:`ZooScript`
+    :param more: the rest of :class:`ZooScript`'s fields
+    :return: the script
+    """
+    return trust_code_script(module, summary, enjoy_run_checked, loads_model=True, **more)
+
+
 #: Every RL Zoo script that takes ``--algo``, and the plot scripts that read what ``train`` writes
 SCRIPTS: dict[str, ZooScript] = {
     "train": ZooScript(
@@ -356,22 +383,14 @@ SCRIPTS: dict[str, ZooScript] = {
             "--trial-seeds 1000 1001 1002 --storage sqlite:///study.db --study-name demo",
         ),
     ),
-    "enjoy": ZooScript(
+    "enjoy": run_folder_script(
         "rl_zoo3.enjoy",
         "run a trained agent (run folder checked first; --trust-code opts out)",
-        loads_model=True,
-        prepare=with_trust_flag,
-        checks=(enjoy_run_checked,),
-        flags=trust_flag,
         examples=("python -m sb3_cartdqn.zoo enjoy --algo cartdqn --env CartPole-v1 -f logs/ --exp-id 1 -n 1000",),
     ),
-    "record_video": ZooScript(
+    "record_video": run_folder_script(
         "rl_zoo3.record_video",
         "mp4 of a trained agent (run folder checked first; --trust-code opts out)",
-        loads_model=True,
-        prepare=with_trust_flag,
-        checks=(enjoy_run_checked,),
-        flags=trust_flag,
         examples=("python -m sb3_cartdqn.zoo record_video --algo cartdqn --env CartPole-v1 -f logs/ -n 500",),
     ),
     "record_training": ZooScript(
@@ -380,31 +399,25 @@ SCRIPTS: dict[str, ZooScript] = {
         contexts=(video.training_video_checked, video.ffmpeg_on_path, video.record_video_children_registered),
         examples=("python -m sb3_cartdqn.zoo record_training --algo cartdqn --env CartPole-v1 -f logs/ -n 500 --gif",),
     ),
-    "push_to_hub": ZooScript(
+    "push_to_hub": run_folder_script(
         "rl_zoo3.push_to_hub",
         "evaluate, record, upload to the Hugging Face Hub",
-        loads_model=True,
-        prepare=with_trust_flag,
-        checks=(enjoy_run_checked,),
         contexts=(
             hub.hub_token_required,
             hub.hub_errors_explained,
             hub.model_card_metadata_available,
             video.ffmpeg_on_path,
         ),
-        flags=trust_flag,
         help_contexts=(hub.model_card_metadata_available,),
         examples=(
             "python -m sb3_cartdqn.zoo push_to_hub --algo cartdqn --env CartPole-v1 -f logs/ "
             "--repo-name cartdqn-CartPole-v1 -orga YOUR_NAME -m 'CartDQN on CartPole'",
         ),
     ),
-    "load_from_hub": ZooScript(
+    "load_from_hub": trust_code_script(
         "rl_zoo3.load_from_hub",
         "download a run from the Hugging Face Hub (then checked; --trust-code opts out)",
-        prepare=with_trust_flag,
-        contexts=(hub.hub_errors_explained, hub.optional_files_may_be_missing, hub.downloaded_run_checked),
-        flags=trust_flag,
+        contexts=hub.DOWNLOAD_CONTEXTS,
         examples=("python -m sb3_cartdqn.zoo load_from_hub --algo cartdqn --env CartPole-v1 -orga YOUR_NAME -f logs/",),
     ),
     "plot_train": ZooScript(
@@ -414,12 +427,10 @@ SCRIPTS: dict[str, ZooScript] = {
         flags=plot_train_flags,
         examples=("python -m sb3_cartdqn.zoo plot_train -a cartdqn dqn -e CartPole-v1 -f logs/ -o curves.png",),
     ),
-    "plot_from_file": ZooScript(
+    "plot_from_file": trust_code_script(
         "rl_zoo3.plots.plot_from_file",
         "draw what all_plots -o saved (a pickle: needs --trust-code)",
-        prepare=with_trust_flag,
-        checks=(script_inputs.plot_pickles_checked,),
-        flags=trust_flag,
+        script_inputs.plot_pickles_checked,
         examples=("python -m sb3_cartdqn.zoo plot_from_file -i results.pkl --trust-code",),
     ),
     "all_plots": ZooScript(

@@ -154,3 +154,7 @@ def downloaded_run_checked(argv: Sequence[str]) -> Iterator[None]:
     run = run_folder(flags, new=True)
     yield
     check_downloaded_run(run, EnvironmentName(flags.env))
+
+
+#: What ``load_from_hub`` runs in, in order: Hub errors explained, optional run files skippable, the download checked
+DOWNLOAD_CONTEXTS = (hub_errors_explained, optional_files_may_be_missing, downloaded_run_checked)
