@@ -30,10 +30,14 @@ VERIFICATION_SEEDS = tuple(range(100, 120))
 COMPARISON_SEEDS = tuple(range(10))
 #: Seeds the fast study (``scripts/fast_study.sh``, time to a sustained solve) trained every trial on
 FAST_STUDY_SEEDS = (2000, 2001, 2002)
-#: Held-out seeds of the fast study's winner's verification (used for nothing else)
+#: Seeds of the fast study's finalists' checks (seeds the study never trained on): the check of its two best trials,
+#: then the choice of the fast preset among its finalists and budgets (docs/fast_preset.md); so, no longer held out
+#: for the preset itself
 FAST_VERIFICATION_SEEDS = tuple(range(3000, 3050))
+#: Held-out seeds of the fast preset's verification (used for nothing else: not the study, not the choice)
+FAST_PRESET_SEEDS = tuple(range(4000, 4050))
 #: Hyperparameter file of each preset name, in ``sb3_cartdqn/zoo/hyperparams/``
-PRESET_FILES = {"tutorial": "cartdqn.yml", "robust": "cartdqn_robust.yml"}
+PRESET_FILES = {"tutorial": "cartdqn.yml", "robust": "cartdqn_robust.yml", "fast": "cartdqn_fast.yml"}
 #: RL Zoo keys of a hyperparameter file that are not CartDQN constructor arguments
 ZOO_ONLY_KEYS = ("n_timesteps", "policy", "n_envs", "env_wrapper", "frame_stack", "callback", "normalize")
 

@@ -217,6 +217,9 @@ def test_objective_flags():
     # The fast study's verification seeds are held out
     with pytest.raises(SystemExit, match=r"\[3049\] are held out"):
         split_trial_seeds(["-optimize", "--trial-seeds", "2000", "3049"])
+    # and so are the fast preset's
+    with pytest.raises(SystemExit, match=r"\[4000\] are held out"):
+        split_trial_seeds(["-optimize", "--trial-seeds", "2000", "4000"])
 
 
 def _load(name, folder):

@@ -38,7 +38,7 @@ from rl_zoo3 import ALGOS
 
 from sb3_cartdqn.command_line import make_parser, unknown_choice
 from sb3_cartdqn.persistence.trust import TRUST_ENV_VAR
-from sb3_cartdqn.presets import COMPARISON_SEEDS, FAST_VERIFICATION_SEEDS, VERIFICATION_SEEDS
+from sb3_cartdqn.presets import COMPARISON_SEEDS, FAST_PRESET_SEEDS, FAST_VERIFICATION_SEEDS, VERIFICATION_SEEDS
 from sb3_cartdqn.zoo import adapters, hub, script_inputs, video
 from sb3_cartdqn.zoo.objectives import OBJECTIVES, objective_manager
 from sb3_cartdqn.zoo.process_state import argv_set
@@ -219,12 +219,15 @@ def split_trial_seeds(argv: Sequence[str]) -> tuple[dict[str, Any] | None, list[
         return None, rest
     if not {"-optimize", "--optimize-hyperparameters"} & set(rest):
         raise SystemExit("--trial-seeds scores Optuna trials: add -optimize (and --n-trials, --storage, ...)")
-    held_out = sorted(set(known.trial_seeds) & {*VERIFICATION_SEEDS, *COMPARISON_SEEDS, *FAST_VERIFICATION_SEEDS})
+    held_out = sorted(
+        set(known.trial_seeds) & {*VERIFICATION_SEEDS, *COMPARISON_SEEDS, *FAST_VERIFICATION_SEEDS, *FAST_PRESET_SEEDS}
+    )
     if held_out:
         raise SystemExit(
             f"--trial-seeds {held_out} are held out (verification seeds {VERIFICATION_SEEDS[0]}-{VERIFICATION_SEEDS[-1]}, "
             f"comparison seeds {COMPARISON_SEEDS[0]}-{COMPARISON_SEEDS[-1]}, fast-study verification seeds "
-            f"{FAST_VERIFICATION_SEEDS[0]}-{FAST_VERIFICATION_SEEDS[-1]}): tune on other seeds, e.g. 1000 1001 1002"
+            f"{FAST_VERIFICATION_SEEDS[0]}-{FAST_VERIFICATION_SEEDS[-1]}, fast preset verification seeds "
+            f"{FAST_PRESET_SEEDS[0]}-{FAST_PRESET_SEEDS[-1]}): tune on other seeds, e.g. 1000 1001 1002"
         )
     if not any(arg.startswith("--num-threads") for arg in rest):
         rest += ["--num-threads", "1"]
