@@ -57,6 +57,13 @@ def test_is_solved_at_or_above_the_threshold():
     assert is_solved(np.float64(475.0), 475.0) is True
 
 
+def test_first_solved_index():
+    from sb3_cartdqn.common.evaluation import first_solved_index
+
+    assert first_solved_index([100.0, 474.9, 475.0, 10.0, 500.0], 475.0) == 2
+    assert first_solved_index([100.0, 474.9], 475.0) is None and first_solved_index([], 475.0) is None
+
+
 def test_first_reaching():
     assert first_reaching([10.0, 480.0, 300.0, 500.0], 475.0, [1, 2, 3, 4]) == 2.0
     assert first_reaching([10.0, 20.0], 475.0, [1, 2]) is None

@@ -54,6 +54,16 @@ def is_solved(mean_return: float, threshold: float) -> bool:
     return bool(mean_return >= threshold)
 
 
+def first_solved_index(values: Sequence[float], threshold: float) -> int | None:
+    """
+    :param values: evaluation means, in order
+    :param threshold: the level to reach
+    :return: the index of the first evaluation that :func:`is_solved` at ``threshold``, or None if none reached it
+    """
+    reached = np.flatnonzero(np.asarray(values, dtype=np.float64) >= threshold)
+    return int(reached[0]) if len(reached) else None
+
+
 def first_reaching(values: Sequence[float], threshold: float, at: Sequence[float]) -> float | None:
     """
     :param values: evaluation means, in order
@@ -61,8 +71,8 @@ def first_reaching(values: Sequence[float], threshold: float, at: Sequence[float
     :param at: the position (env steps, seconds) of each evaluation
     :return: the position of the first evaluation that :func:`is_solved` at ``threshold``, or None if none reached it
     """
-    reached = np.flatnonzero(np.asarray(values, dtype=np.float64) >= threshold)
-    return float(at[reached[0]]) if len(reached) else None
+    first = first_solved_index(values, threshold)
+    return None if first is None else float(at[first])
 
 
 def stays_solved(values: Sequence[float], threshold: float) -> bool:
@@ -74,9 +84,8 @@ def stays_solved(values: Sequence[float], threshold: float) -> bool:
     :param threshold: the solved threshold
     :return: whether the run stayed solved from its first evaluation at the threshold on
     """
-    array = np.asarray(values, dtype=np.float64)
-    reached = np.flatnonzero(array >= threshold)
-    return bool(len(reached)) and bool(np.all(array[reached[0] :] >= threshold))
+    first = first_solved_index(values, threshold)
+    return first is not None and bool(np.all(np.asarray(values[first:], dtype=np.float64) >= threshold))
 
 
 def still_solved(final_mean_return: float | None, values: Sequence[float], threshold: float) -> bool:

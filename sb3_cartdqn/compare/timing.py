@@ -3,52 +3,16 @@ How the comparison times training: wall-clock and process CPU seconds, evaluatio
 each evaluation; and the evaluations at each budget multiple during training (``--budget-factors``), excluded too.
 """
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import EvalCallback
 
 from sb3_cartdqn.batched.trainer import BatchedCartDQN
+from sb3_cartdqn.common.clock import TrainingClock
 from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET
-
-
-class TrainingClock:
-    """
-    Seconds spent training: wall-clock (``time.perf_counter``) and CPU of this process (``time.process_time``, every
-    thread's) since :meth:`start`, less the seconds spent inside :meth:`excluded` blocks (the evaluations). The
-    excluded blocks and the rest partition the time, so with one thread the CPU seconds are at most the wall seconds
-    of the same stretch; on a loaded machine the wall seconds grow and the CPU seconds do not.
-    """
-
-    def __init__(self) -> None:
-        self.start()
-
-    def start(self) -> None:
-        """Start (or restart) counting from now, with nothing excluded."""
-        self._wall_start, self._cpu_start = time.perf_counter(), time.process_time()
-        self.excluded_wall = 0.0
-        self.excluded_cpu = 0.0
-
-    @contextlib.contextmanager
-    def excluded(self) -> Iterator[None]:
-        """A block whose wall and CPU seconds do not count as training (an evaluation)."""
-        wall, cpu = time.perf_counter(), time.process_time()
-        try:
-            yield
-        finally:
-            self.excluded_cpu += time.process_time() - cpu
-            self.excluded_wall += time.perf_counter() - wall
-
-    def wall_seconds(self) -> float:
-        """:return: wall-clock seconds since :meth:`start`, excluded blocks left out"""
-        return time.perf_counter() - self._wall_start - self.excluded_wall
-
-    def cpu_seconds(self) -> float:
-        """:return: this process's CPU seconds since :meth:`start`, excluded blocks left out"""
-        return time.process_time() - self._cpu_start - self.excluded_cpu
 
 
 class BudgetEvaluations:

@@ -72,7 +72,8 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import EvalCallback
 from stable_baselines3.common.vec_env import VecEnv
 
-from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET, solved_threshold
+from sb3_cartdqn.common.clock import TrainingClock
+from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET, first_solved_index, solved_threshold
 from sb3_cartdqn.zoo.fast_sampler import sample_cartdqn_fast_params
 
 #: Env steps between two evaluations of the greedy policy
@@ -101,8 +102,8 @@ def solve_index(history: Sequence[tuple[int, float]], threshold: float, budget: 
         threshold that includes the evaluation at ``B``
     :return: the index in ``history`` of the solve, None if there is none (yet)
     """
-    if not settled:
-        return next((i for i, (steps, mean) in enumerate(history) if mean >= threshold and steps <= budget), None)
+    if not settled:  # the evaluations up to B are a prefix of the history
+        return first_solved_index([mean for steps, mean in history if steps <= budget], threshold)
     at_budget = next((i for i, (steps, _) in enumerate(history) if steps >= budget), None)
     if at_budget is None or history[at_budget][1] < threshold:
         return None
@@ -177,7 +178,8 @@ class SustainedSolveCallback(EvalCallback):
     :param on_evaluation: called after each evaluation before the solve (and at the solve) with the env steps, the
         mean return and the training CPU seconds so far; returns False to stop training (pruned). Its own time is
         not counted either.
-    :param clock: the CPU clock (``time.process_time``; tests may pass another)
+    :param clock: the CPU clock of its :class:`~sb3_cartdqn.common.clock.TrainingClock` (``time.process_time``;
+        tests may pass another)
     """
 
     def __init__(
@@ -195,7 +197,7 @@ class SustainedSolveCallback(EvalCallback):
         self.threshold = threshold
         self.budget = budget
         self.on_evaluation = on_evaluation
-        self.clock = clock
+        self.clock = TrainingClock(cpu_clock=clock)
         self.settled = settled
         self.history: list[tuple[int, float]] = []
         #: Training CPU seconds up to each evaluation of ``history``
@@ -203,10 +205,12 @@ class SustainedSolveCallback(EvalCallback):
         self.status = RUNNING
         #: Training CPU seconds up to the last evaluation
         self.train_seconds = 0.0
-        #: CPU seconds spent in evaluations and reports
-        self.eval_seconds = 0.0
         self.stopped_by_caller = False
-        self._start = 0.0
+
+    @property
+    def eval_seconds(self) -> float:
+        """CPU seconds spent in evaluations and reports"""
+        return self.clock.excluded_cpu
 
     @property
     def _solve(self) -> int | None:
@@ -239,22 +243,21 @@ class SustainedSolveCallback(EvalCallback):
         return solve_index(self.history[:-1], self.threshold, self.budget) is None
 
     def _on_training_start(self) -> None:
-        self._start = self.clock()
+        self.clock.start()
 
     def _on_step(self) -> bool:
         if not (self.eval_freq > 0 and self.n_calls % self.eval_freq == 0):
             return True
-        eval_start = self.clock()
-        self.train_seconds = eval_start - self._start - self.eval_seconds
-        continue_training = super()._on_step()
-        mean = float(self.last_mean_reward)
-        self.history.append((self.num_timesteps, mean))
-        self.history_seconds.append(self.train_seconds)
-        self.status = seed_status(self.history, self.threshold, self.budget, self.settled)
-        if self._clock_running() and self.on_evaluation is not None:
-            if not self.on_evaluation(self.num_timesteps, mean, self.train_seconds):
-                self.stopped_by_caller = True
-        self.eval_seconds += self.clock() - eval_start
+        self.train_seconds = self.clock.cpu_seconds()
+        with self.clock.excluded():
+            continue_training = super()._on_step()
+            mean = float(self.last_mean_reward)
+            self.history.append((self.num_timesteps, mean))
+            self.history_seconds.append(self.train_seconds)
+            self.status = seed_status(self.history, self.threshold, self.budget, self.settled)
+            if self._clock_running() and self.on_evaluation is not None:
+                if not self.on_evaluation(self.num_timesteps, mean, self.train_seconds):
+                    self.stopped_by_caller = True
         return continue_training and self.status == RUNNING and not self.stopped_by_caller
 
 
