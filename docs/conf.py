@@ -25,7 +25,7 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 master_doc = "index"
 # Result folders hold committed outputs of the benchmarks and studies: pages include them, they are not pages themselves
 exclude_patterns = ["_build", "_generated/*.md", "Thumbs.db", ".DS_Store"]
-exclude_patterns += ["compare", "compare-5seeds", "study", "fast_study", "fast_study_settled", "robust", "bench", "batched"]
+exclude_patterns += ["compare", "compare-5seeds", "study", "fast_study", "fast_study_settled", "fast_preset", "robust", "bench", "batched"]
 myst_heading_anchors = 4
 myst_enable_extensions = ["colon_fence"]
 

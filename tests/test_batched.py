@@ -390,3 +390,20 @@ def test_checkpoints_every_n_steps_resume_each_seed_as_cartdqn(tmp_path):
     assert model.num_timesteps == 120
     with pytest.raises(ValueError, match="needs checkpoint_path"):
         batched.learn(10, checkpoint_freq=5)
+
+
+def test_learn_calls_after_env_step_and_times_on_its_clock():
+    """The hook runs after every env step, before its gradient steps; evaluations are off the training clock."""
+    batched = BatchedCartDQN("CartPole-v1", SEEDS[:2], **SMALL)
+    steps, updates = [], []
+    batched.learn(
+        300,
+        eval_freq=100,
+        n_eval_episodes=2,
+        after_env_step=lambda step: (steps.append(step), updates.append(batched._n_updates)),
+    )
+    assert steps == list(range(1, 301))
+    assert updates[SMALL["learning_starts"] - 1] == 0  # at learning_starts: the hook runs before that step's update
+    assert len(batched.evaluations_train_seconds) == len(batched.evaluations_train_cpu_seconds) == 3
+    assert np.all(np.diff(batched.evaluations_train_cpu_seconds) > 0)
+    assert batched.clock.excluded_wall >= batched.eval_seconds > 0

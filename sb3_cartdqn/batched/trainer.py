@@ -19,6 +19,7 @@ from sb3_cartdqn.batched.replay import StackedBatch, StackedReplay
 from sb3_cartdqn.cartdqn.cartdqn import CartDQN
 from sb3_cartdqn.cartdqn.policies import CartDQNPolicy
 from sb3_cartdqn.common.checks import check_finite, check_hyperparameters, check_total_timesteps
+from sb3_cartdqn.common.clock import TrainingClock
 from sb3_cartdqn.common.defaults import signature_with_training_arguments, training_arguments
 from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET
 from sb3_cartdqn.common.exploration import ExponentialEpsilon, epsilon_greedy
@@ -97,8 +98,12 @@ class BatchedCartDQN:
         self.loggers: list[Logger] = []
         #: ``(num_timesteps, [N, n_eval_episodes] returns)`` of each evaluation during ``learn(eval_freq=...)``
         self.evaluations: list[tuple[int, np.ndarray]] = []
+        #: the clock of ``learn`` (restarted by each call): wall and CPU seconds of training, evaluations excluded
+        self.clock = TrainingClock()
         #: wall-clock seconds of ``learn`` before each of ``evaluations``, evaluation time excluded
         self.evaluations_train_seconds: list[float] = []
+        #: this process's CPU seconds of ``learn`` before each of ``evaluations``, evaluation time excluded
+        self.evaluations_train_cpu_seconds: list[float] = []
         #: wall-clock seconds spent in those evaluations
         self.eval_seconds = 0.0
         self.env_kwargs = env_kwargs
@@ -324,16 +329,22 @@ class BatchedCartDQN:
         self._last_obs = steps.obs
         self.num_timesteps += 1
 
-    def _evaluate_and_log(self, n_eval_episodes: int, seed_offset: int, train_seconds: float) -> None:
+    def record_evaluation(self, n_eval_episodes: int, seed_offset: int = EVAL_SEED_OFFSET) -> None:
         """
-        :meth:`evaluate`, kept in ``evaluations`` (with ``train_seconds`` in ``evaluations_train_seconds``) and
-        written to each seed's logger as ``eval/mean_reward``.
+        :meth:`evaluate`, outside the training clock, kept in ``evaluations`` (with the clock's seconds before it in
+        ``evaluations_train_seconds`` and ``evaluations_train_cpu_seconds``) and written to each seed's logger as
+        ``eval/mean_reward``: what ``learn(eval_freq=...)`` does every ``eval_freq`` steps.
+
+        :param n_eval_episodes: episodes per seed
+        :param seed_offset: added to each seed to seed its evaluation env
         """
-        start = time.perf_counter()
-        returns = self.evaluate(n_eval_episodes, seed_offset)
-        self.eval_seconds += time.perf_counter() - start
+        self.evaluations_train_seconds.append(self.clock.wall_seconds())
+        self.evaluations_train_cpu_seconds.append(self.clock.cpu_seconds())
+        excluded_before = self.clock.excluded_wall
+        with self.clock.excluded():
+            returns = self.evaluate(n_eval_episodes, seed_offset)
+        self.eval_seconds += self.clock.excluded_wall - excluded_before
         self.evaluations.append((self.num_timesteps, returns))
-        self.evaluations_train_seconds.append(train_seconds)
         for logger, seed_returns in zip(self.loggers, returns, strict=False):
             logger.record("eval/mean_reward", float(seed_returns.mean()))
             logger.dump(step=self.num_timesteps)
@@ -362,6 +373,7 @@ class BatchedCartDQN:
         eval_callback: Callable[[int, np.ndarray], bool] | None = None,
         checkpoint_freq: int = 0,
         checkpoint_path: str | pathlib.Path | None = None,
+        after_env_step: Callable[[int], object] | None = None,
     ) -> "BatchedCartDQN":
         """
         Train every seed for ``total_timesteps`` more env steps each (CartDQN's ``learn`` with
@@ -387,6 +399,9 @@ class BatchedCartDQN:
             ``CheckpointCallback`` does for one model); each seed then resumes alone as a CartDQN (``CartDQN.load`` +
             ``load_replay_buffer`` + ``learn(..., reset_num_timesteps=False)``), with new episodes
         :param checkpoint_path: the folder of those checkpoints (needed with ``checkpoint_freq``)
+        :param after_env_step: called with ``num_timesteps`` after each env step, before that step's gradient steps
+            (where an SB3 callback's ``on_step`` runs); its time counts as training on :attr:`clock` unless it
+            excludes it (``with batched.clock.excluded(): ...``)
         :return: self
         """
         check_total_timesteps(total_timesteps, "BatchedCartDQN", "batched.learn(total - batched.num_timesteps)")
@@ -394,7 +409,7 @@ class BatchedCartDQN:
             raise ValueError("learn(checkpoint_freq=...) needs checkpoint_path, the folder to write the checkpoints to.")
         self._setup_learn()
         end = self.num_timesteps + int(total_timesteps)
-        start, eval_seconds_before = time.perf_counter(), self.eval_seconds
+        self.clock.start()
         bar = None
         if progress_bar:
             # SB3's progress bar (tqdm.rich, as CartDQN.learn(progress_bar=True) shows it), over every seed's steps
@@ -405,6 +420,8 @@ class BatchedCartDQN:
             bar = tqdm(total=int(total_timesteps) * self.n_seeds, unit="seed-step")
         while self.num_timesteps < end:
             self._collect_step()
+            if after_env_step is not None:
+                after_env_step(self.num_timesteps)
             self._current_progress_remaining = 1.0 - self.num_timesteps / end
             if bar is not None:
                 bar.update(self.n_seeds)
@@ -413,8 +430,7 @@ class BatchedCartDQN:
             if self.loggers and self.num_timesteps % log_interval == 0:
                 self._dump_logs()
             if eval_freq > 0 and self.num_timesteps % eval_freq == 0:
-                train_seconds = time.perf_counter() - start - (self.eval_seconds - eval_seconds_before)
-                self._evaluate_and_log(n_eval_episodes, eval_seed_offset, train_seconds)
+                self.record_evaluation(n_eval_episodes, eval_seed_offset)
                 if eval_callback is not None and not eval_callback(self.num_timesteps, self.evaluations[-1][1]):
                     break
             if checkpoint_freq > 0 and self.num_timesteps % checkpoint_freq == 0:

@@ -16,10 +16,11 @@ import torch as th
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
+from sb3_cartdqn.batched.trainer import BatchedCartDQN
 from sb3_cartdqn.common.evaluation import COMPARISON_EVAL_SEED_OFFSET, COMPARISON_FINAL_EVAL_SEED_OFFSET, is_solved
 from sb3_cartdqn.compare.algorithms import AlgorithmConfig
 from sb3_cartdqn.compare.budgets import budget_record, budget_steps, conclude, empty_curve
-from sb3_cartdqn.compare.timing import BudgetEvaluations, TimedBatchedCartDQN, TimedEvalCallback, TrainingClock
+from sb3_cartdqn.compare.timing import BudgetEvaluations, TimedEvalCallback
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
     try:
         if config.n_envs != 1 or config.policy != "MlpPolicy" or config.env_kwargs:
             raise ValueError(f"{config.name}: the batched trainer runs MlpPolicy rows with one env and no env_kwargs")
-        batched = TimedBatchedCartDQN(run.env_id, task.seeds, device=run.device, **config.kwargs)
+        batched = BatchedCartDQN(run.env_id, task.seeds, device=run.device, **config.kwargs)
 
         def evaluate_at(factor: float, step: int) -> None:
             for index, seed in enumerate(task.seeds):
@@ -246,17 +247,17 @@ def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
                 records[index][factor] = budget_record(factor, step, batched.num_timesteps, final)
 
         factor_at = dict(zip(steps, run.budget_factors, strict=True))
-        clock = TrainingClock()
-        batched.time_with(clock, BudgetEvaluations(steps[:-1], lambda step: evaluate_at(factor_at[step], step)))
+        budgets = BudgetEvaluations(steps[:-1], lambda step: evaluate_at(factor_at[step], step))
         learn_start = time.perf_counter()
-        clock.start()
         batched.learn(
             steps[-1],
             eval_freq=run.eval_freq,
             n_eval_episodes=run.eval_episodes,
             eval_seed_offset=COMPARISON_EVAL_SEED_OFFSET,
+            after_env_step=lambda step: budgets.run_due(step, batched.clock),
         )
         learn_seconds = time.perf_counter() - learn_start
+        clock = batched.clock
         timings = dict(
             learn_seconds=learn_seconds,
             train_seconds=clock.wall_seconds(),
@@ -269,8 +270,8 @@ def run_batched(task: BatchedRunTask) -> list[dict[str, Any]]:
             returns = [seed_returns[index] for _, seed_returns in batched.evaluations]
             curves[index] = {
                 "timesteps": [int(step) for step, _ in batched.evaluations],
-                "train_seconds": list(batched.evaluations_clock_seconds),
-                "train_cpu_seconds": list(batched.evaluations_clock_cpu_seconds),
+                "train_seconds": list(batched.evaluations_train_seconds),
+                "train_cpu_seconds": list(batched.evaluations_train_cpu_seconds),
                 "mean_return": [float(values.mean()) for values in returns],
                 "std_return": [float(values.std()) for values in returns],
             }

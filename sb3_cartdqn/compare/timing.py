@@ -7,12 +7,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 from stable_baselines3.common.callbacks import EvalCallback
 
-from sb3_cartdqn.batched.trainer import BatchedCartDQN
 from sb3_cartdqn.common.clock import TrainingClock
-from sb3_cartdqn.common.evaluation import EVAL_SEED_OFFSET
 
 
 class BudgetEvaluations:
@@ -99,36 +96,3 @@ class TimedEvalCallback(EvalCallback):
             continue_training = super()._on_step()
         self.budgets.run_due(self.num_timesteps, self.clock)
         return continue_training
-
-
-class TimedBatchedCartDQN(BatchedCartDQN):
-    """
-    ``BatchedCartDQN`` timed as :class:`TimedEvalCallback` times one run: its evaluations run inside
-    ``clock.excluded()`` and record the clock's wall and CPU seconds (``evaluations_clock_seconds``,
-    ``evaluations_clock_cpu_seconds``: the whole batch's, since the seeds train together); after each env step it runs
-    the ``budgets`` that are due (before that step's gradient steps, as an SB3 callback's ``on_step`` does), excluded
-    too. Call :meth:`time_with` before ``learn``; it takes ``BatchedCartDQN``'s arguments.
-    """
-
-    clock: TrainingClock
-
-    def time_with(self, clock: TrainingClock, budgets: BudgetEvaluations | None = None) -> None:
-        """
-        :param clock: the clock of the batch's training (start it when training starts)
-        :param budgets: the evaluations at the budget multiples (env steps per seed)
-        """
-        self.clock = clock
-        self.evaluations_clock_seconds: list[float] = []
-        self.evaluations_clock_cpu_seconds: list[float] = []
-        self.budgets = budgets or BudgetEvaluations()
-
-    def evaluate(self, n_eval_episodes: int = 10, seed_offset: int = EVAL_SEED_OFFSET) -> np.ndarray:
-        self.evaluations_clock_seconds.append(self.clock.wall_seconds())
-        self.evaluations_clock_cpu_seconds.append(self.clock.cpu_seconds())
-        with self.clock.excluded():
-            return super().evaluate(n_eval_episodes, seed_offset)
-
-    def _collect_step(self) -> None:
-        super()._collect_step()
-        # an evaluation: the trainer's own seconds (evaluations_train_seconds) exclude it too
-        self.eval_seconds += self.budgets.run_due(self.num_timesteps, self.clock)

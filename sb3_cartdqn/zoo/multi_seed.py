@@ -238,7 +238,7 @@ class MultiSeedExperimentManager(ExperimentManager):
             if pruned:
                 raise optuna.exceptions.TrialPruned()
             if not batched.evaluations or batched.evaluations[-1][0] != batched.num_timesteps:
-                batched._evaluate_and_log(self.n_eval_episodes, EVAL_SEED_OFFSET, float("nan"))
+                batched.record_evaluation(self.n_eval_episodes, EVAL_SEED_OFFSET)
         except (AssertionError, ValueError) as error:
             print(f"Trial {trial.number}: {error}")
             raise optuna.exceptions.TrialPruned() from error
