@@ -25,7 +25,7 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 master_doc = "index"
 # Result folders hold committed outputs of the benchmarks and studies: pages include them, they are not pages themselves
 exclude_patterns = ["_build", "_generated/*.md", "Thumbs.db", ".DS_Store"]
-exclude_patterns += ["compare", "compare-5seeds", "study", "fast_study", "fast_study_settled", "fast_preset", "robust", "bench", "batched"]
+exclude_patterns += ["compare", "compare-10seeds", "compare-5seeds", "study", "fast_study", "fast_study_settled", "fast_preset", "robust", "bench", "batched"]
 myst_heading_anchors = 4
 myst_enable_extensions = ["colon_fence"]
 
@@ -47,7 +47,7 @@ autodoc_inherit_docstrings = False
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(th|torch|np|numpy|nn|gym|gymnasium|spaces|stable_baselines3|sb3_contrib|rl_zoo3|optuna|pandas|"
-     r"pd|argparse|pathlib|os|io|collections|contextlib|importlib|typing|types|multiprocessing|concurrent|huggingface_hub|"
+     r"pd|argparse|pathlib|os|io|collections|contextlib|importlib|inspect|typing|types|multiprocessing|concurrent|huggingface_hub|"
      r"huggingface_sb3|matplotlib|yaml|zipfile)\b.*"),
     (r"py:.*", r"(GymEnv|VecEnv|BaseCallback|MaybeCallback|Schedule|TrainFreq|ReplayBuffer|DictReplayBuffer|"
      r"NStepReplayBuffer|BaseAlgorithm|OffPolicyAlgorithm|BasePolicy|DQNPolicy|QNetwork|BaseFeaturesExtractor|"

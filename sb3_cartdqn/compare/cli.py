@@ -42,8 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "python -m sb3_cartdqn.compare --seeds 10 --timesteps 50000 --jobs 2",
             "python -m sb3_cartdqn.compare --algos cartdqn-robust dqn-zoo-nstep3 --seeds 3 --timesteps 20000 "
             "--out results/quick",
-            "python -m sb3_cartdqn.compare --seeds 10 --timesteps 50000 --budget-factors 1 2 --eval-freq 500 --jobs 2 "
-            "--out docs/compare",
+            "python -m sb3_cartdqn.compare --seeds 10 --timesteps 50000 --row-budgets --budget-factors 1 2 "
+            "--separate-trainings --eval-freq 500 --jobs 2 --out docs/compare",
         ],
     )
     parser.add_argument("--env", default="CartPole-v1", help="Gymnasium env id")
