@@ -52,7 +52,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(GymEnv|VecEnv|BaseCallback|MaybeCallback|Schedule|TrainFreq|ReplayBuffer|DictReplayBuffer|"
      r"NStepReplayBuffer|BaseAlgorithm|OffPolicyAlgorithm|BasePolicy|DQNPolicy|QNetwork|BaseFeaturesExtractor|"
      r"ExperimentManager|Logger|Tensor|ndarray|Module|Optimizer|Trial|Study|Path|PathLike|TextIO|BinaryIO|Any|"
-     r"Callable|Iterable|Iterator|Sequence|Mapping|TypeVar|Self|SelfCartDQN|SelfBatchedCartDQN|_T|T|"
+     r"Callable|Iterable|Iterator|Sequence|Mapping|TypeVar|ParamSpec|_Arguments|Self|SelfCartDQN|SelfBatchedCartDQN|_T|T|"
      r"NamedTuple|Enum|Exception|ValueError|TypeError|RuntimeError|EvalCallback|CheckpointCallback|"
      r"ReplayBufferSamples|DataFrame|Generator|Wrapper|ObservationWrapper|Env|Space|Box|Discrete|Dict|ModuleType|ModuleSpec)$"),
     (r"py:.*", r".*\.(T|_T|Self\w*)$"),

@@ -47,9 +47,10 @@ class BudgetEvaluations:
 class TimedEvalCallback(EvalCallback):
     """
     SB3's ``EvalCallback`` that also records, at each evaluation, the wall-clock and the process CPU seconds spent
-    training so far (a :class:`TrainingClock` started with training, evaluations excluded), so that algorithms can be
-    compared against training time without the cost of the evaluation protocol itself. After each step it runs the
-    ``budgets`` that are due (the final evaluations at the budget multiples), excluded as well.
+    training so far (a :class:`~sb3_cartdqn.common.clock.TrainingClock` started with training, evaluations
+    excluded), so that algorithms can be compared against training time without the cost of the evaluation protocol
+    itself. After each step it runs the ``budgets`` that are due (the final evaluations at the budget multiples),
+    excluded as well.
 
     :param args: the arguments of ``EvalCallback``
     :param budgets: the evaluations at the budget multiples
